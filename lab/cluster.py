@@ -1,0 +1,440 @@
+"""Start, find and stop the lab's control planes: etcd, kube-apiserver, kube-controller-manager.
+
+Each cluster is a real control plane on loopback with TLS and client certificates, so clients see
+what they would see on a real cluster (RBAC, admission, garbage collection, namespace deletion).
+No kubelet or scheduler runs: the Liqo emulator plays the parts that would need them. Processes
+are detached (own session) so the lab outlives the command that started it; ``state.json`` in the
+lab directory records their pids and ports, and ``down`` kills exactly those.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from lab import build
+from lab.pki import ClusterPKI, KeyPair
+from lab.topology import ClusterSpec, Topology, topology_from_env
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT = 90.0  # seconds; a cold kube-apiserver on 2 busy cores takes about 10
+# The lab has no kubelets, so nothing heartbeats: node lifecycle would taint and evict everything.
+DISABLED_CONTROLLERS = ("node-lifecycle-controller",)
+
+
+def lab_dir() -> Path:
+    return Path(os.environ.get("LAB_DIR", REPO_ROOT / ".lab"))
+
+
+def kubeconfig_path() -> Path:
+    return lab_dir() / "kubeconfig"
+
+
+def faults_path() -> Path:
+    return lab_dir() / "emulator" / "faults.json"
+
+
+@dataclass
+class ClusterState:
+    name: str
+    etcd_port: int
+    etcd_peer_port: int
+    apiserver_port: int
+    pids: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class LabState:
+    clusters: list[ClusterState]
+    emulator_pid: int | None = None
+
+    def save(self) -> None:
+        (lab_dir() / "state.json").write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls) -> LabState | None:
+        path = lab_dir() / "state.json"
+        if not path.is_file():
+            return None
+        raw = json.loads(path.read_text())
+        return cls(
+            clusters=[ClusterState(**c) for c in raw["clusters"]],
+            emulator_pid=raw.get("emulator_pid"),
+        )
+
+    def all_pids(self) -> list[int]:
+        pids = [pid for c in self.clusters for pid in c.pids.values()]
+        return pids + ([self.emulator_pid] if self.emulator_pid else [])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie child of this process still answers kill(0); its /proc state says Z.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _spawn(name: str, argv: list[str], log_dir: Path) -> int:
+    log = (log_dir / f"{name}.log").open("ab")
+    process = subprocess.Popen(
+        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    return process.pid
+
+
+class ClusterControlPlane:
+    """One cluster's directory layout, certificates and processes."""
+
+    def __init__(self, state: ClusterState) -> None:
+        self.state = state
+        self.dir = lab_dir() / state.name
+        self.pki_dir = self.dir / "pki"
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.state.apiserver_port}"
+
+    def pair(self, stem: str) -> KeyPair:
+        return KeyPair(self.pki_dir / f"{stem}.crt", self.pki_dir / f"{stem}.key")
+
+    def issue_certificates(self, service_cidr_first_ip: str) -> None:
+        pki = ClusterPKI(self.pki_dir, self.state.name)
+        pki.issue(
+            "apiserver",
+            "kube-apiserver",
+            server_names=(
+                "127.0.0.1",
+                "localhost",
+                service_cidr_first_ip,
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+            ),
+        )
+        pki.issue("admin", f"{self.state.name}-admin", organization="system:masters")
+        pki.issue("controller-manager", "system:kube-controller-manager")
+        pki.service_account_keys()
+
+    def kubeconfig_for(self, user: str, pair: KeyPair) -> dict[str, object]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": self.state.name, "cluster": self._cluster_entry()}],
+            "users": [{"name": user, "user": _user_entry(pair)}],
+            "contexts": [
+                {"name": self.state.name, "context": {"cluster": self.state.name, "user": user}}
+            ],
+            "current-context": self.state.name,
+        }
+
+    def _cluster_entry(self) -> dict[str, str]:
+        ca = (self.pki_dir / "ca.crt").read_bytes()
+        return {"server": self.server, "certificate-authority-data": base64.b64encode(ca).decode()}
+
+    def start_etcd(self, binary: Path) -> None:
+        data = self.dir / "etcd"
+        client = f"http://127.0.0.1:{self.state.etcd_port}"
+        peer = f"http://127.0.0.1:{self.state.etcd_peer_port}"
+        self.state.pids["etcd"] = _spawn(
+            "etcd",
+            [
+                str(binary),
+                f"--name={self.state.name}",
+                f"--data-dir={data}",
+                f"--listen-client-urls={client}",
+                f"--advertise-client-urls={client}",
+                f"--listen-peer-urls={peer}",
+                f"--initial-advertise-peer-urls={peer}",
+                f"--initial-cluster={self.state.name}={peer}",
+                # A throwaway lab store: skipping fsync makes start-up and writes several times
+                # faster on shared disks and loses nothing that matters after a crash.
+                "--unsafe-no-fsync",
+                "--log-level=warn",
+            ],
+            self.dir,
+        )
+
+    def start_apiserver(self, binary: Path, service_cidr: str) -> None:
+        pki = self.pki_dir
+        self.state.pids["kube-apiserver"] = _spawn(
+            "kube-apiserver",
+            [
+                str(binary),
+                f"--etcd-servers=http://127.0.0.1:{self.state.etcd_port}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={self.state.apiserver_port}",
+                f"--tls-cert-file={pki / 'apiserver.crt'}",
+                f"--tls-private-key-file={pki / 'apiserver.key'}",
+                f"--client-ca-file={pki / 'ca.crt'}",
+                f"--service-account-key-file={pki / 'sa.pub'}",
+                f"--service-account-signing-key-file={pki / 'sa.key'}",
+                "--service-account-issuer=https://kubernetes.default.svc",
+                f"--service-cluster-ip-range={service_cidr}",
+                "--authorization-mode=Node,RBAC",
+                "--allow-privileged=true",
+                f"--audit-policy-file={self._audit_policy()}",
+                f"--audit-log-path={self.dir / 'audit.log'}",
+                "--audit-log-maxsize=100",
+                "--audit-log-maxbackup=1",
+            ],
+            self.dir,
+        )
+
+    def _audit_policy(self) -> Path:
+        # Metadata-level audit lets benchmarks count requests per client at the API server.
+        path = self.dir / "audit-policy.yaml"
+        policy = {
+            "apiVersion": "audit.k8s.io/v1",
+            "kind": "Policy",
+            "omitStages": ["RequestReceived"],
+            "rules": [{"level": "Metadata"}],
+        }
+        path.write_text(yaml.safe_dump(policy))
+        return path
+
+    def start_controller_manager(self, binary: Path) -> None:
+        kubeconfig = self.dir / "controller-manager.kubeconfig"
+        kubeconfig.write_text(
+            yaml.safe_dump(
+                self.kubeconfig_for(
+                    "system:kube-controller-manager", self.pair("controller-manager")
+                )
+            )
+        )
+        kubeconfig.chmod(0o600)
+        controllers = ",".join(["*", *(f"-{c}" for c in DISABLED_CONTROLLERS)])
+        self.state.pids["kube-controller-manager"] = _spawn(
+            "kube-controller-manager",
+            [
+                str(binary),
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                f"--controllers={controllers}",
+                f"--cluster-name={self.state.name}",
+                f"--service-account-private-key-file={self.pki_dir / 'sa.key'}",
+                f"--root-ca-file={self.pki_dir / 'ca.crt'}",
+                "--use-service-account-credentials=true",
+                "--leader-elect=false",
+                "--secure-port=0",
+            ],
+            self.dir,
+        )
+
+    def ready(self) -> bool:
+        context = ssl.create_default_context(cafile=str(self.pki_dir / "ca.crt"))
+        admin = self.pair("admin")
+        context.load_cert_chain(str(admin.cert), str(admin.key))
+        try:
+            with urllib.request.urlopen(f"{self.server}/readyz", context=context, timeout=2) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+    def processes_alive(self) -> bool:
+        return bool(self.state.pids) and all(_alive(pid) for pid in self.state.pids.values())
+
+
+def _user_entry(pair: KeyPair) -> dict[str, str]:
+    return {
+        "client-certificate-data": base64.b64encode(pair.cert.read_bytes()).decode(),
+        "client-key-data": base64.b64encode(pair.key.read_bytes()).decode(),
+    }
+
+
+def _first_service_ip(service_cidr: str) -> str:
+    return str(next(ipaddress.ip_network(service_cidr).hosts()))
+
+
+def _wait(what: str, predicate: Callable[[], bool], timeout: float = STARTUP_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"lab: timed out after {timeout:.0f}s waiting for {what}")
+
+
+class Lab:
+    """The whole lab: every cluster of the topology, the shared kubeconfig and the emulator."""
+
+    def __init__(self, topology: Topology | None = None) -> None:
+        self.topology = topology or topology_from_env()
+
+    def running(self) -> bool:
+        state = LabState.load()
+        if state is None or not kubeconfig_path().is_file():
+            return False
+        planes = [ClusterControlPlane(c) for c in state.clusters]
+        emulator_ok = state.emulator_pid is not None and _alive(state.emulator_pid)
+        return emulator_ok and all(p.processes_alive() and p.ready() for p in planes)
+
+    def up(self) -> bool:
+        """Start the lab; returns False (and does nothing) when it already runs."""
+        if self.running():
+            return False
+        self.down()  # a half-dead lab from an interrupted run is cleaned, never patched
+        started = time.monotonic()
+        binaries = build.all_binaries()
+        lab_dir().mkdir(parents=True, exist_ok=True)
+        state = LabState(
+            clusters=[
+                ClusterState(spec.name, _free_port(), _free_port(), _free_port())
+                for spec in self.topology.clusters
+            ]
+        )
+        planes = [ClusterControlPlane(c) for c in state.clusters]
+        try:
+            for plane, spec in zip(planes, self.topology.clusters, strict=True):
+                plane.dir.mkdir(parents=True, exist_ok=True)
+                plane.issue_certificates(_first_service_ip(spec.service_cidr))
+                plane.start_etcd(binaries.etcd)
+            state.save()
+            for plane, spec in zip(planes, self.topology.clusters, strict=True):
+                plane.start_apiserver(binaries.kube_apiserver, spec.service_cidr)
+            state.save()
+            for plane in planes:
+                _wait(f"{plane.state.name}'s kube-apiserver /readyz", plane.ready)
+                plane.start_controller_manager(binaries.kube_controller_manager)
+            state.save()
+            self._write_kubeconfig(planes)
+            self._install_liqo(binaries.kubectl)
+            state.emulator_pid = self._start_emulator()
+            state.save()
+        except BaseException:
+            state.save()
+            self.down()
+            raise
+        print(f"lab: up in {time.monotonic() - started:.1f}s, {self.describe()}", file=sys.stderr)
+        return True
+
+    def _write_kubeconfig(self, planes: list[ClusterControlPlane]) -> None:
+        merged: dict[str, object] = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": p.state.name, "cluster": p._cluster_entry()} for p in planes],
+            "users": [
+                {"name": f"{p.state.name}-admin", "user": _user_entry(p.pair("admin"))}
+                for p in planes
+            ],
+            "contexts": [
+                {
+                    "name": p.state.name,
+                    "context": {"cluster": p.state.name, "user": f"{p.state.name}-admin"},
+                }
+                for p in planes
+            ],
+            "current-context": self.topology.consumer.name,
+        }
+        path = kubeconfig_path()
+        path.write_text(yaml.safe_dump(merged, sort_keys=False))
+        path.chmod(0o600)
+
+    def _install_liqo(self, kubectl: Path) -> None:
+        """Liqo's real CRDs, then the state a Liqo install and peering leave, on every cluster."""
+        crds = build.liqo_crd_files()
+        with ThreadPoolExecutor(max_workers=len(self.topology.clusters)) as pool:
+            for done in [
+                pool.submit(self._install_liqo_on, spec, kubectl, crds)
+                for spec in self.topology.clusters
+            ]:
+                done.result()
+
+    def _install_liqo_on(self, spec: ClusterSpec, kubectl: Path, crds: list[Path]) -> None:
+        # Imported here: both modules import this one for the lab's paths.
+        from lab.kubeclient import api_client
+        from lab.liqo_baseline import install_baseline
+
+        base = [str(kubectl), f"--kubeconfig={kubeconfig_path()}", f"--context={spec.name}"]
+        apply = [*base, "apply", "--server-side", "--field-manager=liqo-lab"]
+        subprocess.run(
+            [*apply, *(f"--filename={crd}" for crd in crds)], check=True, capture_output=True
+        )
+        subprocess.run(
+            [*base, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"],
+            check=True,
+            capture_output=True,
+        )
+        install_baseline(api_client(spec.name), spec, self.topology)
+
+    def _start_emulator(self) -> int:
+        faults_path().parent.mkdir(parents=True, exist_ok=True)
+        return _spawn(
+            "emulator",
+            [
+                sys.executable,
+                "-m",
+                "lab.emulator",
+                f"--kubeconfig={kubeconfig_path()}",
+                f"--faults={faults_path()}",
+            ],
+            lab_dir(),
+        )
+
+    def down(self) -> None:
+        """Stop every process this lab started and remove its state."""
+        state = LabState.load()
+        if state is not None:
+            pids = [pid for pid in state.all_pids() if _alive(pid)]
+            for pid in pids:
+                _signal_group(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            for pid in pids:
+                if _alive(pid):
+                    _signal_group(pid, signal.SIGKILL)
+        shutil.rmtree(lab_dir(), ignore_errors=True)
+
+    def describe(self) -> str:
+        state = LabState.load()
+        if state is None:
+            return "not running"
+        rss = sum(_rss_kib(pid) for pid in state.all_pids())
+        names = ", ".join(c.name for c in state.clusters)
+        return f"clusters {names}; {rss / 1024:.0f} MiB resident; kubeconfig {kubeconfig_path()}"
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
