@@ -1,0 +1,1 @@
+complete --command kubectl-shortcut --no-files --arguments "(env _KUBECTL_SHORTCUT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) kubectl-shortcut)" --condition "env _KUBECTL_SHORTCUT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) kubectl-shortcut"

@@ -1,0 +1,103 @@
+"""The `kubectl shortcut` command tree, and the one place where a run ends in an exit code.
+
+kubectl runs `kubectl-shortcut` for every `kubectl shortcut ...`, so this module only registers
+commands and shared options; each command lives in its own module and imports heavy libraries
+inside its function. Typer's rich help is off: it imports rich.markdown and rich.traceback, which
+would make plain `--help` pay for them (tests/unit/test_cli_imports.py holds the line).
+typer 0.29 vendors click as `typer._click`, hence that import; pyproject pins typer below 0.30.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from typing import Annotated
+
+import typer
+import typer.main
+from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
+
+from liqoshortcut.cli import completion, version
+from liqoshortcut.cli.environment import Environment, environment
+from liqoshortcut.errors import ExitCode, ShortcutError, exit_code_for
+
+PROG_NAME = "kubectl shortcut"
+
+
+def _exit_codes_epilog() -> str:
+    # "\b" keeps click from re-wrapping the table into one paragraph.
+    rows = "\n".join(f"  {code.value:<4} {code.meaning}" for code in ExitCode)
+    return f"Exit codes:\n\n\b\n{rows}"
+
+
+app = typer.Typer(
+    name=PROG_NAME,
+    help=(
+        "Direct Liqo network peerings between two edge clusters, made and owned from the central "
+        "cluster. Run `kubectl shortcut COMMAND --help` for a command's options."
+    ),
+    epilog=_exit_codes_epilog(),
+    rich_markup_mode=None,
+    add_completion=False,  # `kubectl shortcut completion SHELL` instead
+    pretty_exceptions_enable=False,  # run() reports errors
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def shared_options(
+    ctx: typer.Context,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v",
+            "--verbose",
+            count=True,
+            show_default=False,
+            help="Show the stack trace of errors.",
+        ),
+    ] = 0,
+) -> None:
+    environment(ctx).verbosity = verbose
+
+
+app.command()(version.version)
+app.command()(completion.completion)
+
+
+def root_command() -> TyperGroup:
+    return typer.main.get_group(app)
+
+
+def run(args: Sequence[str], env: Environment) -> int:
+    """Run the command line `args` against `env`; every failure becomes its exit code here."""
+    try:
+        # click writes help and its own messages to sys.stdout/sys.stderr: point those at env too.
+        with redirect_stdout(env.stdout), redirect_stderr(env.stderr):
+            result = root_command().main(
+                args=list(args),
+                prog_name=PROG_NAME,
+                complete_var=completion.COMPLETE_VAR,
+                obj=env,
+                standalone_mode=False,
+            )
+    except ShortcutError as error:
+        if env.verbosity:
+            traceback.print_exception(error, file=env.stderr)
+        env.stderr.write(f"error: {error}\n")
+        return exit_code_for(error)
+    except ClickException as error:  # click's own parsing errors, shown the way click shows them
+        error.show(file=env.stderr)
+        return ExitCode.USAGE
+    # Without standalone mode, --help and typer.Exit come back as their exit code, a command's
+    # normal completion as its return value (None).
+    return result if isinstance(result, int) else ExitCode.SUCCESS
+
+
+def main() -> None:
+    """Entry point of the `kubectl-shortcut` console script."""
+    sys.exit(run(sys.argv[1:], Environment.from_process()))

@@ -1,0 +1,73 @@
+"""Domain errors and the exit codes they end a run with.
+
+Both front ends share these: the CLI turns an error into one line on stderr and an exit code, the
+operator into a condition and an event. Scripts in CI branch on the exit codes, so they are stable,
+and the mapping from error to code is written once, here (`exit_code_for`), so that `--help`, the
+README and the behaviour cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Final
+
+
+class ExitCode(IntEnum):
+    """How a `kubectl shortcut` run ended; `meaning` is what `--help` prints for it."""
+
+    meaning: str
+
+    def __new__(cls, code: int, meaning: str) -> ExitCode:
+        member = int.__new__(cls, code)
+        member._value_ = code
+        member.meaning = meaning
+        return member
+
+    SUCCESS = 0, "success"
+    FAILED = 1, "failed; everything this run created was rolled back"
+    USAGE = 2, "usage error: bad command line, nothing was done"
+    ROLLBACK_INCOMPLETE = 3, "failed and rollback incomplete: the error names what was left behind"
+    PRECONDITION_FAILED = (
+        4,
+        "a precondition failed (cluster, credentials, Liqo); nothing was changed",
+    )
+    INTERRUPTED = 130, "interrupted (128 + SIGINT, the shell's convention)"
+
+
+class ShortcutError(Exception):
+    """A failure shown as one line naming the problem and the fix, not as a stack trace."""
+
+
+class UsageError(ShortcutError):
+    """The command line asks for something impossible, e.g. the same edge on both ends."""
+
+
+class PreconditionFailed(ShortcutError):
+    """A check made before any change failed: unreachable cluster, missing rights, old Liqo."""
+
+
+class WorkflowFailed(ShortcutError):
+    """A step failed after changes began, and every change this run made was rolled back."""
+
+
+class RollbackIncomplete(ShortcutError):
+    """A step failed and the rollback could not remove everything this run created."""
+
+
+class Interrupted(ShortcutError):
+    """The run was interrupted (SIGINT, SIGTERM) and what it had created was rolled back."""
+
+
+_EXIT_CODES: Final[dict[type[ShortcutError], ExitCode]] = {
+    ShortcutError: ExitCode.FAILED,
+    UsageError: ExitCode.USAGE,
+    PreconditionFailed: ExitCode.PRECONDITION_FAILED,
+    WorkflowFailed: ExitCode.FAILED,
+    RollbackIncomplete: ExitCode.ROLLBACK_INCOMPLETE,
+    Interrupted: ExitCode.INTERRUPTED,
+}
+
+
+def exit_code_for(error: ShortcutError) -> ExitCode:
+    """The exit code of the most specific domain error class that `error` is an instance of."""
+    return next(_EXIT_CODES[cls] for cls in type(error).__mro__ if cls in _EXIT_CODES)
