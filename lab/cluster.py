@@ -245,6 +245,10 @@ class ClusterControlPlane:
                 f"--service-account-private-key-file={self.pki_dir / 'sa.key'}",
                 f"--root-ca-file={self.pki_dir / 'ca.crt'}",
                 "--use-service-account-credentials=true",
+                # Signs CSRs with the cluster CA, as kubeadm clusters do: liqoctl's peering-user
+                # kubeconfigs are client certificates issued through a CSR.
+                f"--cluster-signing-cert-file={self.pki_dir / 'ca.crt'}",
+                f"--cluster-signing-key-file={self.pki_dir / 'ca.key'}",
                 "--leader-elect=false",
                 "--secure-port=0",
             ],
@@ -331,6 +335,7 @@ class Lab:
             self._install_liqo(binaries.kubectl)
             state.emulator_pid = self._start_emulator()
             state.save()
+            self._connect_hub_networks(binaries.liqoctl)
         except BaseException:
             state.save()
             self.down()
@@ -386,6 +391,44 @@ class Lab:
             capture_output=True,
         )
         install_baseline(api_client(spec.name), spec, self.topology)
+
+    def _connect_hub_networks(self, liqoctl: Path) -> None:
+        """The consumer-provider network peerings, made by the real liqoctl as `liqoctl peer` does.
+
+        Central is the gateway client and each edge the server (pkg/liqoctl/peer/handler.go), so
+        the edges start with a GatewayServer for central, as on a real peered edge.
+        """
+        consumer = self.topology.consumer.name
+        kubeconfig = f"--kubeconfig={kubeconfig_path()}"
+        with ThreadPoolExecutor(max_workers=len(self.topology.providers)) as pool:
+            runs = [
+                pool.submit(
+                    subprocess.run,
+                    [
+                        str(liqoctl),
+                        "network",
+                        "connect",
+                        kubeconfig,
+                        f"--context={consumer}",
+                        f"--remote-{kubeconfig[2:]}",
+                        f"--remote-context={provider.name}",
+                        "--wait",
+                        "--timeout=60s",
+                        "--skip-confirm",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                for provider in self.topology.providers
+            ]
+            for provider, run in zip(self.topology.providers, runs, strict=True):
+                result = run.result()
+                if result.returncode != 0:
+                    raise RuntimeError(
+                        f"lab: liqoctl network connect {consumer} -> {provider.name} failed:\n"
+                        f"{result.stdout[-2000:]}{result.stderr[-2000:]}"
+                    )
 
     def _start_emulator(self) -> int:
         faults_path().parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,691 @@
+"""Put one lab cluster in the state a Liqo v1.2.0 install plus the hub peerings leave it in.
+
+The lab runs bare control planes: no Helm, no Liqo controllers, no kubelet. This module writes,
+with server-side apply, the objects that ``liqoctl network connect|disconnect|reset``, ``liqoctl
+info`` and ``liqoctl generate peering-user`` read, exactly as the chart (rendered with liqoctl's
+values for a generic install, release "liqo" in namespace "liqo") and Liqo's controllers make them:
+the cluster-identity ConfigMap, the IPAM Networks with the status Liqo's IPAM writes, the WireGuard
+gateway templates, the controller-manager Deployment (liqoctl's version and API-server source) and
+the peering-user RBAC; and, for the peerings (central consumes every edge, the edges are not
+peered with each other), the ForeignClusters, tenant namespaces and VirtualNodes with the status an
+established peering has. Status goes through the status subresource, as Liqo writes it.
+
+Not made here: the hub peerings' networking objects (Configurations, gateways, Connections) and
+their authentication objects (Tenants, Identities, ResourceSlices): the emulator's or later work.
+Each builder names the Liqo v1.2.0 file it follows. Re-running converges and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes.client import ApiClient
+from kubernetes.dynamic import DynamicClient
+
+from lab.topology import LIQO_NAMESPACE, LIQO_VERSION, ClusterSpec, Topology
+
+Obj = dict[str, Any]
+
+FIELD_MANAGER = "liqo-lab"
+RELEASE = "liqo"  # liqoctl's Helm release name (pkg/liqoctl/install/const.go)
+REMOTE_CLUSTER_ID = "liqo.io/remote-cluster-id"
+TENANT_NAMESPACE_PREFIX = "liqo-tenant-"
+GATEWAY_IMAGE = "ghcr.io/liqotech/gateway"
+# The controller-manager's --default-node-resources (chart default), used as the granted quota.
+DEFAULT_NODE_RESOURCES = {"cpu": "4", "ephemeral-storage": "20Gi", "memory": "8Gi", "pods": "110"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels and names
+
+
+def selector_labels(name: str, component: str) -> dict[str, str]:
+    """The chart's "liqo.selectorLabels" (deployments/liqo/templates/_helpers.tpl)."""
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": f"{RELEASE}-{name}",
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": "liqo",
+    }
+
+
+def chart_labels(name: str, component: str) -> dict[str, str]:
+    """The chart's "liqo.labels" for a component (deployments/liqo/templates/_helpers.tpl)."""
+    return selector_labels(name, component) | {
+        "helm.sh/chart": f"liqo-{LIQO_VERSION}",
+        "app.kubernetes.io/version": LIQO_VERSION,
+        "app.kubernetes.io/managed-by": "Helm",
+    }
+
+
+def tenant_namespace_name(remote_cluster_id: str) -> str:
+    """``liqo-tenant-<cluster ID>`` (pkg/tenantNamespace/namespaceManager.go)."""
+    return TENANT_NAMESPACE_PREFIX + remote_cluster_id
+
+
+def pod_cidr_network_name(cidr: str) -> str:
+    """``pod-cidr-10-244-0-0-16`` for 10.244.0.0/16 (templates/liqo-ipam-networks.yaml)."""
+    return "pod-cidr-" + cidr.replace("/", "-").replace(".", "-")
+
+
+# ---------------------------------------------------------------------------------------------
+# Install: what the chart and the IPAM leave in every cluster
+
+
+def liqo_namespace() -> Obj:
+    # Helm's CreateNamespace: no labels of its own (pkg/liqoctl/install/handler.go). The label the
+    # API server puts on every namespace is applied too, so that this apply owns a field and a
+    # re-run finds the object unchanged.
+    name_label = {"kubernetes.io/metadata.name": LIQO_NAMESPACE}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": LIQO_NAMESPACE, "labels": name_label},
+    }
+
+
+def cluster_id_configmap(cluster: ClusterSpec) -> Obj:
+    # deployments/liqo/templates/liqo-clusterid-configmap.yaml; read by pkg/utils/cluster_info.go.
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "liqo-clusterid-configmap",
+            "namespace": LIQO_NAMESPACE,
+            "labels": chart_labels("clusterid-configmap", "clusterid-configmap"),
+        },
+        "data": {"CLUSTER_ID": cluster.name},
+    }
+
+
+def ipam_network(name: str, cidr: str, network_type: str, *, shared: bool) -> Obj:
+    # deployments/liqo/templates/liqo-ipam-networks.yaml (liqoctl passes no externalCIDR or
+    # internalCIDR, so those two are remappable and not shared).
+    labels = chart_labels("ipam", "ipam") | {"ipam.liqo.io/network-type": network_type}
+    if shared:
+        labels |= {
+            "ipam.liqo.io/network-not-remapped": "true",
+            "ipam.liqo.io/network-shared": "true",
+        }
+    spec: Obj = {"cidr": cidr}
+    if network_type == "external-cidr":
+        spec["preAllocated"] = 1  # the unknown-source IP
+    return {
+        "apiVersion": "ipam.liqo.io/v1alpha1",
+        "kind": "Network",
+        "metadata": {
+            "name": name,
+            "namespace": LIQO_NAMESPACE,
+            "labels": labels,
+            "annotations": {"liqo.io/preinstalled": "true"},
+        },
+        "spec": spec,
+    }
+
+
+def ipam_networks(cluster: ClusterSpec) -> list[Obj]:
+    # One Network per podCIDR, plus service, external and internal CIDRs (same chart file).
+    return [
+        ipam_network(
+            pod_cidr_network_name(cluster.pod_cidr), cluster.pod_cidr, "pod-cidr", shared=True
+        ),
+        ipam_network("service-cidr", cluster.service_cidr, "service-cidr", shared=True),
+        ipam_network("external-cidr", cluster.external_cidr, "external-cidr", shared=False),
+        ipam_network("internal-cidr", cluster.internal_cidr, "internal-cidr", shared=False),
+    ]
+
+
+def network_status(network: Obj) -> Obj:
+    # The IPAM grants each free CIDR as asked: status.cidr = spec.cidr
+    # (cmd/liqo-controller-manager/modules/networking.go initialize*Networks).
+    return {"cidr": network["spec"]["cidr"]}
+
+
+def _gateway_template_selector(*, service: bool) -> dict[str, str]:
+    # "liqo.selectorTemplate" (deployments/liqo/templates/_helpers.tpl).
+    labels = {
+        "app.kubernetes.io/name": "{{ .Name }}",
+        "app.kubernetes.io/instance": f"{RELEASE}-{{{{ .Name }}}}",
+        "app.kubernetes.io/component": "networking",
+        "app.kubernetes.io/part-of": "liqo",
+        "app.kubernetes.io/managed-by": "Helm",
+        "networking.liqo.io/component": "gateway",
+        "networking.liqo.io/gateway-name": "{{ .Name }}",
+        "networking.liqo.io/gateway-namespace": "{{ .Namespace }}",
+    }
+    return labels | ({"networking.liqo.io/active": "true"} if service else {})
+
+
+def _gateway_template_metadata() -> Obj:
+    # "liqo.metadataTemplate" with one gateway replica (deployments/liqo/templates/_helpers.tpl).
+    labels = _gateway_template_selector(service=False) | {
+        "helm.sh/chart": f"liqo-{LIQO_VERSION}",
+        "app.kubernetes.io/version": LIQO_VERSION,
+        "networking.liqo.io/active": "true",
+    }
+    return {"name": "{{ .Name }}", "namespace": "{{ .Namespace }}", "labels": labels}
+
+
+def _gateway_container(name: str, image: str, mode: str, args: list[str], port: int) -> Obj:
+    # One container of the gateway pod (liqo-wireguard-gateway-{server,client}-template.yaml).
+    identity = ["--name={{ .Name }}", "--namespace={{ .Namespace }}"]
+    identity += ["--remote-cluster-id={{ .ClusterID }}"]
+    node = ["--node-name=$(NODE_NAME)", "--pod-name=$(POD_NAME)"] if name != "wireguard" else []
+    tail = [f"--mode={mode}", f"--container-name={name}"]
+    container: Obj = {
+        "name": name,
+        "image": f"{image}:{LIQO_VERSION}",
+        "imagePullPolicy": "IfNotPresent",
+        "resources": {"limits": {}, "requests": {}},
+        "args": [*identity, *node, "--gateway-uid={{ .GatewayUID }}", *tail, *args],
+        "volumeMounts": [{"name": "ipc", "mountPath": "/ipc"}],
+        "ports": [{"containerPort": port, "name": "healthz"}],
+        "securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
+    }
+    if node:
+        container["env"] = [
+            {"name": env, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+            for env, path in (("NODE_NAME", "spec.nodeName"), ("POD_NAME", "metadata.name"))
+        ]
+    return container
+
+
+def _gateway_pod_containers(mode: str) -> list[Obj]:
+    # The gateway, wireguard and geneve containers with the chart's default values.
+    leader = "--leader-election=false"
+    gateway = _gateway_container(
+        "gateway",
+        GATEWAY_IMAGE,
+        mode,
+        [
+            "--concurrent-containers-names=wireguard,geneve",
+            "--global-labels=liqo.io/managed=true",
+            "--health-probe-bind-address=:8083",
+            "--ping-enabled=true",
+            "--ping-loss-threshold=5",
+            "--ping-interval=2s",
+            "--ping-update-status-interval=10s",
+            leader,
+            "--enable-nft-monitor=true",
+            "--enable-route-monitor=true",
+        ],
+        8083,
+    )
+    gateway["securityContext"] = {"privileged": True} | gateway["securityContext"]
+    if mode == "server":
+        endpoint = ["--listen-port={{ .Spec.Endpoint.Port }}"]
+    else:
+        endpoint = [
+            "--endpoint-address={{ index .Spec.Endpoint.Addresses 0 }}",
+            "--endpoint-port={{ .Spec.Endpoint.Port }}",
+        ]
+    wireguard_args = ["--mtu={{ .Spec.MTU }}", *endpoint, "--health-probe-bind-address=:8085"]
+    wireguard_args += [leader, "--implementation=kernel"]
+    if mode == "server":
+        wireguard_args.append("--preserve-client-endpoint=true")
+    wireguard = _gateway_container(
+        "wireguard", f"{GATEWAY_IMAGE}/wireguard", mode, wireguard_args, 8085
+    )
+    wireguard["volumeMounts"].append(
+        {"name": "wireguard-config", "mountPath": "/etc/wireguard/keys"}
+    )
+    geneve_args = ["--geneve-port=6091", "--health-probe-bind-address=:8087", leader]
+    # The v1.2.0 chart gives the geneve container --mode=server in the client template too.
+    geneve = _gateway_container("geneve", f"{GATEWAY_IMAGE}/geneve", "server", geneve_args, 8087)
+    return [gateway, wireguard, geneve]
+
+
+def gateway_template(mode: str) -> Obj:
+    # deployments/liqo/templates/liqo-wireguard-gateway-{server,client}-template.yaml; names are
+    # liqoctl's defaults (pkg/liqo-controller-manager/networking/forge/gateway{server,client}.go).
+    kind = "WgGatewayServer" if mode == "server" else "WgGatewayClient"
+    name = f"wireguard-{mode}"
+    metadata = _gateway_template_metadata()
+    pod_spec = {
+        "serviceAccount": "{{ .Name }}",
+        "serviceAccountName": "{{ .Name }}",
+        "containers": _gateway_pod_containers(mode),
+        "volumes": [
+            {"name": "wireguard-config", "secret": {"secretName": "{{ .SecretName }}"}},
+            {"name": "ipc", "emptyDir": {}},
+        ],
+    }
+    deployment = {
+        "metadata": metadata,
+        "spec": {
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": _gateway_template_selector(service=False)},
+            "template": {"metadata": metadata, "spec": pod_spec},
+        },
+    }
+    template_spec: Obj = {"secretRef": {"name": "{{ .Spec.SecretRef.Name }}"}}
+    if mode == "server":
+        # A leading "?" marks a field Liqo drops when its value renders empty.
+        template_spec["service"] = {
+            "metadata": metadata,
+            "spec": {
+                "selector": _gateway_template_selector(service=True),
+                "type": "{{ .Spec.Endpoint.ServiceType }}",
+                "?loadBalancerIP": "{{ .Spec.Endpoint.LoadBalancerIP }}",
+                "ports": [
+                    {
+                        "port": "{{ .Spec.Endpoint.Port }}",
+                        "protocol": "UDP",
+                        "targetPort": "{{ .Spec.Endpoint.Port }}",
+                        "?nodePort": "{{ .Spec.Endpoint.NodePort }}",
+                    }
+                ],
+            },
+        }
+    template_spec["deployment"] = deployment
+    return {
+        "apiVersion": "networking.liqo.io/v1beta1",
+        "kind": f"{kind}Template",
+        "metadata": {
+            "name": name,
+            "namespace": LIQO_NAMESPACE,
+            "labels": chart_labels(name, "networking"),
+        },
+        "spec": {
+            "objectKind": {"apiVersion": "networking.liqo.io/v1beta1", "kind": kind},
+            "template": {"metadata": metadata, "spec": template_spec},
+        },
+    }
+
+
+def controller_manager_service_account() -> Obj:
+    # deployments/liqo/templates/liqo-controller-manager-rbac.yaml (the Deployment's pods need it).
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": "liqo-controller-manager",
+            "namespace": LIQO_NAMESPACE,
+            "labels": chart_labels("controller-manager", "controller-manager"),
+        },
+    }
+
+
+def controller_manager_deployment(api_server_url: str) -> Obj:
+    # deployments/liqo/templates/liqo-controller-manager-deployment.yaml, as `liqoctl install
+    # generic --api-server-url` renders it. liqoctl reads the image tag (Liqo version), and the
+    # --api-server-address-override, --cluster-labels and --tls-compatibility-mode arguments
+    # (pkg/utils/getters/k8sGetters.go GetLiqoVersion, pkg/liqoctl/info/localstatus/local_info.go).
+    args = [
+        "--cluster-id=$(CLUSTER_ID)",
+        "--liqo-namespace=$(POD_NAMESPACE)",
+        "--networking-enabled=true",
+        "--authentication-enabled=true",
+        "--tls-compatibility-mode=false",
+        "--offloading-enabled=true",
+        "--default-limits-enforcement=None",
+        "--default-node-resources="
+        + ",".join(f"{k}={v}" for k, v in DEFAULT_NODE_RESOURCES.items()),
+        "--global-labels=liqo.io/managed=true",
+        f"--api-server-address-override={api_server_url}",
+        "--fabric-route-rule-priority=0",
+        "--fabric-full-masquerade-enabled=false",
+        "--gateway-masquerade-bypass-enabled=false",
+        "--geneve-port=6091",
+        "--gateway-server-resources=networking.liqo.io/v1beta1/wggatewayservers",
+        "--gateway-client-resources=networking.liqo.io/v1beta1/wggatewayclients",
+        f"--ipam-server=liqo-ipam.{LIQO_NAMESPACE}:6000",
+        "--enable-storage=true",
+        "--webhook-port=9443",
+        "--virtual-storage-class-name=liqo",
+        "--real-storage-class-name=",
+        "--storage-namespace=liqo-storage",
+        "--ingress-classes=",
+        "--load-balancer-classes=",
+        "--enable-api-server-ip-remapping=true",
+    ]
+    container = {
+        "name": "controller-manager",
+        "image": f"ghcr.io/liqotech/liqo-controller-manager:{LIQO_VERSION}",
+        "imagePullPolicy": "IfNotPresent",
+        "securityContext": {"allowPrivilegeEscalation": False},
+        "command": ["/usr/bin/liqo-controller-manager"],
+        "args": args,
+        "env": [
+            {
+                "name": "CLUSTER_ID",
+                "valueFrom": {
+                    "configMapKeyRef": {"name": "liqo-clusterid-configmap", "key": "CLUSTER_ID"}
+                },
+            },
+            {
+                "name": "POD_NAMESPACE",
+                "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+            },
+        ],
+        "resources": {"limits": {}, "requests": {}},
+        "ports": [
+            {"name": "webhook", "containerPort": 9443, "protocol": "TCP"},
+            {"name": "healthz", "containerPort": 8081, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": 8082, "protocol": "TCP"},
+        ],
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "healthz"}},
+    }
+    labels = chart_labels("controller-manager", "controller-manager")
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "liqo-controller-manager",
+            "namespace": LIQO_NAMESPACE,
+            "labels": labels,
+        },
+        "spec": {
+            "replicas": 1,
+            "selector": {
+                "matchLabels": selector_labels("controller-manager", "controller-manager")
+            },
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 1000,
+                        "runAsGroup": 1000,
+                        "fsGroup": 1000,
+                    },
+                    "serviceAccountName": "liqo-controller-manager",
+                    "containers": [container],
+                },
+            },
+        },
+    }
+
+
+def _rule(group: str, resources: list[str], verbs: list[str]) -> Obj:
+    return {"apiGroups": [group], "resources": resources, "verbs": verbs}
+
+
+def peering_user_cluster_role() -> Obj:
+    # deployments/liqo/files/liqo-peering-user-tenant-ns-ClusterRole.yaml via liqo-peer-rbac.yaml;
+    # bound in the tenant namespace by pkg/liqoctl/rest/peering-user/userfactory/roles.go.
+    crud = ["create", "delete", "get", "list", "update"]
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {
+            "name": "liqo-peering-user-tenant-ns",
+            "labels": chart_labels("peering-user", "peering-user"),
+        },
+        "rules": [
+            _rule("", ["namespaces", "services"], ["get"]),
+            _rule("", ["secrets"], ["create", "delete", "get", "list"]),
+            _rule("apps", ["deployments"], ["get"]),
+            _rule("authentication.liqo.io", ["tenants"], crud),
+            _rule("ipam.liqo.io", ["ips"], ["create", "delete", "get", "update"]),
+            _rule(
+                "networking.liqo.io",
+                ["configurations", "gatewayclients", "gatewayservers", "publickeies"],
+                crud,
+            ),
+            _rule("networking.liqo.io", ["connections"], ["get", "list"]),
+            _rule(
+                "networking.liqo.io", ["gatewayclients/status", "gatewayservers/status"], ["get"]
+            ),
+        ],
+    }
+
+
+def peering_user_liqo_ns_role() -> Obj:
+    # deployments/liqo/files/liqo-peering-user-liqo-ns-Role.yaml via liqo-peer-rbac.yaml.
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {
+            "name": "liqo-peering-user-liqo-ns",
+            "namespace": LIQO_NAMESPACE,
+            "labels": chart_labels("peering-user", "peering-user"),
+        },
+        "rules": [
+            _rule("", ["configmaps"], ["get", "list", "watch"]),
+            _rule("ipam.liqo.io", ["ips"], ["get"]),
+            _rule("ipam.liqo.io", ["networks"], ["get", "list"]),
+            _rule(
+                "networking.liqo.io",
+                ["wggatewayclienttemplates", "wggatewayservertemplates"],
+                ["get", "list"],
+            ),
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Peering: what `liqoctl peer` (run on central against each edge) leaves behind
+
+
+def tenant_namespace(remote_cluster_id: str) -> Obj:
+    # pkg/tenantNamespace/namespaceManager.go ForgeNamespace.
+    privileged = "privileged"
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": tenant_namespace_name(remote_cluster_id),
+            "labels": {
+                REMOTE_CLUSTER_ID: remote_cluster_id,
+                "liqo.io/tenant-namespace": "true",
+                "pod-security.kubernetes.io/audit": privileged,
+                "pod-security.kubernetes.io/enforce": privileged,
+                "pod-security.kubernetes.io/warn": privileged,
+            },
+        },
+    }
+
+
+def foreign_cluster(remote_cluster_id: str) -> Obj:
+    # pkg/liqo-controller-manager/core/foreigncluster-controller/foreigncluster_controller.go
+    # foreignclusterEnqueuer: named after the cluster ID, labelled with it.
+    return {
+        "apiVersion": "core.liqo.io/v1beta1",
+        "kind": "ForeignCluster",
+        "metadata": {"name": remote_cluster_id, "labels": {REMOTE_CLUSTER_ID: remote_cluster_id}},
+        "spec": {"clusterID": remote_cluster_id},
+    }
+
+
+def _fc_condition(kind: str, status: str, reason: str, message: str, since: str) -> Obj:
+    return {
+        "type": kind,
+        "status": status,
+        "lastTransitionTime": since,
+        "reason": reason,
+        "message": message,
+    }
+
+
+def foreign_cluster_status(
+    local: ClusterSpec, remote: ClusterSpec, since: str, generation: int
+) -> Obj:
+    # pkg/liqo-controller-manager/core/foreigncluster-controller/{status,conditions}.go once the
+    # peering is established. liqoctl peer puts the GatewayServer on the provider and the
+    # GatewayClient on the consumer (pkg/liqoctl/peer/handler.go ensureNetworking).
+    remote_is_provider = remote.role == "provider"
+    gateway = "NetworkGatewayClientStatus" if remote_is_provider else "NetworkGatewayServerStatus"
+    networking = [
+        _fc_condition(
+            "NetworkConfigurationStatus",
+            "Ready",
+            "NetworkConfigurationPresence",
+            "The network configuration of the peer cluster is present",
+            since,
+        ),
+        _fc_condition(gateway, "Ready", "GatewaysReady", "All gateway replicas are ready", since),
+        _fc_condition(
+            "NetworkConnectionStatus",
+            "Established",
+            "ConnectionEstablished",
+            "The network connection with the foreign cluster is established",
+            since,
+        ),
+        _fc_condition(
+            "NetworkGatewayPresence",
+            "Ready",
+            "GatewayPresence",
+            "There is a gateway connecting to the foreign cluster",
+            since,
+        ),
+    ]
+    tenant_ns: Obj = {"local": tenant_namespace_name(remote.name)}
+    if remote_is_provider:
+        # Consumer side: the ControlPlane Identity says both tenant namespaces; the VirtualNode
+        # makes the offloading module active.
+        authentication = [
+            _fc_condition(
+                "AuthIdentityControlPlaneStatus",
+                "Ready",
+                "IdentityReady",
+                "The identity has been successfully configured",
+                since,
+            )
+        ]
+        offloading: Obj = {
+            "enabled": True,
+            "conditions": [
+                _fc_condition(
+                    "OffloadingVirtualNodeStatus",
+                    "Ready",
+                    "VirtualNodesReady",
+                    "All virtual nodes are ready",
+                    since,
+                ),
+                _fc_condition(
+                    "OffloadingNodeStatus", "Ready", "NodesReady", "All nodes are ready", since
+                ),
+            ],
+        }
+        tenant_ns["remote"] = tenant_namespace_name(local.name)
+    else:
+        # Provider side: the Tenant resource; no VirtualNode, so offloading stays disabled.
+        authentication = [
+            _fc_condition(
+                "AuthTenantStatus",
+                "Ready",
+                "TenantReady",
+                "The tenant has been successfully configured",
+                since,
+            )
+        ]
+        offloading = {"enabled": False}
+    return {
+        "observedGeneration": generation,
+        "role": "Provider" if remote_is_provider else "Consumer",
+        "modules": {
+            "networking": {"enabled": True, "conditions": networking},
+            "authentication": {"enabled": True, "conditions": authentication},
+            "offloading": offloading,
+        },
+        "tenantNamespace": tenant_ns,
+    }
+
+
+def virtual_node(remote_cluster_id: str) -> Obj:
+    # pkg/liqo-controller-manager/virtualnodecreator-controller/virtualnodecreator_controller.go
+    # with pkg/liqo-controller-manager/offloading/forge/virtualnode.go: named after the
+    # ResourceSlice (which liqoctl peer names after the provider's cluster ID), in the tenant
+    # namespace; createNode and disableNetworkCheck are the webhook's chart defaults.
+    return {
+        "apiVersion": "offloading.liqo.io/v1beta1",
+        "kind": "VirtualNode",
+        "metadata": {
+            "name": remote_cluster_id,
+            "namespace": tenant_namespace_name(remote_cluster_id),
+            "labels": {
+                REMOTE_CLUSTER_ID: remote_cluster_id,
+                "liqo.io/resourceslice-name": remote_cluster_id,
+            },
+        },
+        "spec": {
+            "clusterID": remote_cluster_id,
+            "createNode": True,
+            "disableNetworkCheck": False,
+            "kubeconfigSecretRef": {"name": f"kubeconfig-resourceslice-{remote_cluster_id}"},
+            "labels": {REMOTE_CLUSTER_ID: remote_cluster_id},
+            "resourceQuota": {"hard": dict(DEFAULT_NODE_RESOURCES)},
+        },
+    }
+
+
+def virtual_node_status(since: str) -> Obj:
+    # pkg/liqo-controller-manager/offloading/virtualnode-controller/virtualkubelet.go: both
+    # conditions Running once the virtual kubelet runs.
+    return {
+        "conditions": [
+            {"type": kind, "status": "Running", "lastTransitionTime": since}
+            for kind in ("VirtualKubelet", "Node")
+        ]
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying
+
+
+def _apply(dyn: DynamicClient, obj: Obj) -> Obj:
+    """Server-side apply ``obj``; returns the object as the API server now has it."""
+    resource = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+    namespace = obj["metadata"].get("namespace")
+    applied = dyn.server_side_apply(
+        resource, body=obj, namespace=namespace, field_manager=FIELD_MANAGER, force_conflicts=True
+    )
+    result: Obj = applied.to_dict()
+    return result
+
+
+def _apply_status(dyn: DynamicClient, obj: Obj, status: Obj) -> None:
+    """Server-side apply ``status`` through the status subresource of ``obj``."""
+    resource = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+    metadata = {k: v for k, v in obj["metadata"].items() if k in ("name", "namespace")}
+    body = {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": metadata}
+    dyn.server_side_apply(
+        resource.status,
+        body=body | {"status": status},
+        name=metadata["name"],
+        namespace=metadata.get("namespace"),
+        field_manager=FIELD_MANAGER,
+        force_conflicts=True,
+    )
+
+
+def _created(applied: Obj) -> str:
+    """The object's creation time: a stable lastTransitionTime, so re-runs change nothing."""
+    return str(applied["metadata"]["creationTimestamp"])
+
+
+def install_baseline(api: ApiClient, cluster: ClusterSpec, topology: Topology) -> None:
+    """Make ``cluster`` look like Liqo v1.2.0 installed and peered as ``topology`` says."""
+    dyn = DynamicClient(api)
+    for obj in (
+        liqo_namespace(),
+        cluster_id_configmap(cluster),
+        controller_manager_service_account(),
+        controller_manager_deployment(str(api.configuration.host)),
+        gateway_template("server"),
+        gateway_template("client"),
+        peering_user_cluster_role(),
+        peering_user_liqo_ns_role(),
+    ):
+        _apply(dyn, obj)
+    for network in ipam_networks(cluster):
+        _apply(dyn, network)
+        _apply_status(dyn, network, network_status(network))
+
+    peers = topology.providers if cluster.role == "consumer" else (topology.consumer,)
+    for remote in peers:
+        if remote.name == cluster.name:
+            continue
+        _apply(dyn, tenant_namespace(remote.name))
+        fc = foreign_cluster(remote.name)
+        applied = _apply(dyn, fc)
+        status = foreign_cluster_status(
+            cluster, remote, _created(applied), int(applied["metadata"]["generation"])
+        )
+        _apply_status(dyn, fc, status)
+        if remote.role == "provider":
+            node = virtual_node(remote.name)
+            _apply_status(dyn, node, virtual_node_status(_created(_apply(dyn, node))))
