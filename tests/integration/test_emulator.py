@@ -1,16 +1,14 @@
 """The Liqo emulator against the live lab: what liqoctl creates, forged as liqoctl forges it,
 ends in two Connected Connections; fault switches make steps hang or fail; teardown is clean.
 
-Uses the lab's kubeconfig (``LAB_DIR``/kubeconfig, default .lab/kubeconfig) and contexts
-edge-a (client side) and edge-b (server side). When the lab runs its own emulator process the
-tests drive it through the lab's faults file; otherwise they start one in process.
+Uses the lab (the session fixture) with contexts edge-a (client side) and edge-b (server side),
+and drives the lab's emulator process through its faults file.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,15 +16,13 @@ from typing import Any
 
 import pytest
 
-from lab.emulator import Emulator, parse_faults
+from lab.cluster import Lab, faults_path, kubeconfig_path
 from lab.emulator import kube as k
+from lab.emulator import parse_faults
 from lab.emulator.gotemplate import render_template
 from lab.emulator.ipam import acquire
 from lab.emulator.kube import Kube, Obj
 
-REPO = Path(__file__).resolve().parents[2]
-LAB_DIR = Path(os.environ.get("LAB_DIR", REPO / ".lab"))
-KUBECONFIG = LAB_DIR / "kubeconfig"
 CLIENT, SERVER = "edge-a", "edge-b"
 NET_API = "networking.liqo.io/v1beta1"
 RCID = "liqo.io/remote-cluster-id"
@@ -72,50 +68,18 @@ def test_template_rendering_follows_liqo() -> None:
 
 
 # ------------------------------------------------------------------------- lab fixtures
-def _reachable(kube: Kube) -> bool:
-    try:
-        kube.raw("GET", "/version", timeout=3.0)
-        return True
-    except Exception:
-        return False
+@pytest.fixture(scope="module")
+def kubes(lab: Lab) -> dict[str, Kube]:
+    return {name: Kube(str(kubeconfig_path()), name) for name in (CLIENT, SERVER)}
 
 
 @pytest.fixture(scope="module")
-def kubes() -> dict[str, Kube]:
-    if not KUBECONFIG.exists():
-        pytest.skip(f"no lab kubeconfig at {KUBECONFIG}")
-    out = {name: Kube(str(KUBECONFIG), name) for name in (CLIENT, SERVER)}
-    if not all(_reachable(kb) for kb in out.values()):
-        pytest.skip("the lab is not running")
-    return out
-
-
-def _lab_runs_emulator() -> bool:
-    try:
-        state = json.loads((LAB_DIR / "state.json").read_text())
-    except (OSError, ValueError):
-        return False
-    pid = state.get("emulator_pid") or (state.get("pids") or {}).get("emulator")
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def faults_file(kubes: dict[str, Kube], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if _lab_runs_emulator():
-        path = LAB_DIR / "emulator" / "faults.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        yield path
-        path.unlink(missing_ok=True)
-        return
-    path = tmp_path_factory.mktemp("emulator") / "faults.json"
-    with Emulator(KUBECONFIG, [CLIENT, SERVER, "central"], faults=path, latency_interval=2.0):
-        yield path
+def faults_file(kubes: dict[str, Kube]) -> Iterator[Path]:
+    """The faults file of the lab's own emulator process; emptied again after the module."""
+    path = faults_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    yield path
+    path.unlink(missing_ok=True)
 
 
 def set_faults(path: Path, faults: dict[str, Any]) -> None:

@@ -74,8 +74,6 @@ def tenant_namespaces(api: ApiClient) -> set[str]:
 def test_liqoctl_connects_the_two_edges_and_resets_them_leaving_no_peering_objects(
     lab: Lab, kube: Callable[[str], ApiClient]
 ) -> None:
-    tenants_before = {edge: tenant_namespaces(kube(edge)) for edge in ("edge-a", "edge-b")}
-
     connect = liqoctl("network", "connect", "--wait")
     assert connect.returncode == 0, (
         f"liqoctl network connect failed:\n{connect.stdout}{connect.stderr}"
@@ -87,8 +85,11 @@ def test_liqoctl_connects_the_two_edges_and_resets_them_leaving_no_peering_objec
         assert len(objects["publickeies"]) == 1, objects["publickeies"]
         connections = objects["connections"]
         assert [c.get("status", {}).get("value") for c in connections] == ["Connected"]
+        # liqoctl creates the tenant namespace for the other cluster when it is missing.
+        assert f"liqo-tenant-{remote}" in tenant_namespaces(kube(local))
     assert len(peering_objects(kube("edge-a"), "edge-b")["gatewayclients"]) == 1
     assert len(peering_objects(kube("edge-b"), "edge-a")["gatewayservers"]) == 1
+    tenants_connected = {edge: tenant_namespaces(kube(edge)) for edge in ("edge-a", "edge-b")}
 
     reset = liqoctl("network", "reset")
     assert reset.returncode == 0, f"liqoctl network reset failed:\n{reset.stdout}{reset.stderr}"
@@ -96,5 +97,5 @@ def test_liqoctl_connects_the_two_edges_and_resets_them_leaving_no_peering_objec
     for local, remote in (("edge-a", "edge-b"), ("edge-b", "edge-a")):
         leftovers = {k: v for k, v in peering_objects(kube(local), remote).items() if v}
         assert leftovers == {}, f"{local} still holds peering objects for {remote}"
-        # Tenant namespaces belong to the peering with central and stay, as with real Liqo.
-        assert tenant_namespaces(kube(local)) == tenants_before[local]
+        # liqoctl network reset leaves tenant namespaces in place, as with real Liqo.
+        assert tenant_namespaces(kube(local)) == tenants_connected[local]
