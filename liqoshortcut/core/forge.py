@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from liqoshortcut.core import naming
 from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.core.naming import (
     GATEWAY_RESOURCE_LABEL,
@@ -162,4 +163,22 @@ def public_key(
         "kind": "PublicKey",
         "metadata": metadata,
         "spec": {"publicKey": key_base64},
+    }
+
+
+def tenant_namespace(*, shortcut: str, remote_cluster_id: str) -> Manifest:
+    """Liqo's tenant namespace for a peer (pkg/tenantNamespace ForgeNamespace), made if missing."""
+    privileged = "privileged"  # gateway pods need NET_ADMIN: Liqo labels its namespaces so
+    labels = {
+        REMOTE_CLUSTER_ID_LABEL: remote_cluster_id,
+        "liqo.io/tenant-namespace": "true",
+        "pod-security.kubernetes.io/audit": privileged,
+        "pod-security.kubernetes.io/enforce": privileged,
+        "pod-security.kubernetes.io/warn": privileged,
+        **ownership_labels(shortcut),
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": naming.tenant_namespace(remote_cluster_id), "labels": labels},
     }

@@ -1,0 +1,52 @@
+"""Polling with a deadline, the only way the workflow waits.
+
+Liqo's least-privilege peering user may get and list but not watch, so every wait is a short poll.
+The clock and the sleep are injected so that tests of timeouts run instantly and deterministically.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from liqoshortcut.errors import WorkflowFailed
+
+T = TypeVar("T")
+
+POLL_INTERVAL = 0.1  # seconds; a GET costs ~1 ms on a LAN, and users wait on every step
+
+
+class WaitTimedOut(WorkflowFailed):
+    """A condition did not hold before the deadline; the message names what was awaited."""
+
+
+@dataclass
+class Deadline:
+    """One budget shared by every wait of a run, as liqoctl's --timeout is."""
+
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def remaining(self) -> float:
+        return self.seconds - (self.clock() - self.started)
+
+    def poll(self, what: str, check: Callable[[], T | None], interval: float = POLL_INTERVAL) -> T:
+        """Call ``check`` until it returns something other than None; that value is returned."""
+        while True:
+            value = check()
+            if value is not None:
+                return value
+            left = self.remaining()
+            if left <= 0:
+                raise WaitTimedOut(
+                    f"timed out after {self.seconds:.0f}s waiting for {what}; "
+                    "raise --timeout if the clusters are slow"
+                )
+            self.sleep(min(interval, left))
