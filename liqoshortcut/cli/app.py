@@ -18,9 +18,10 @@ from typing import Annotated
 import typer
 import typer.main
 from typer._click.exceptions import ClickException
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
-from liqoshortcut.cli import completion, version
+from liqoshortcut.cli import completion, create, delete, version
 from liqoshortcut.cli.environment import Environment, environment
 from liqoshortcut.errors import ExitCode, ShortcutError, exit_code_for
 
@@ -65,6 +66,8 @@ def shared_options(
     environment(ctx).verbosity = verbose
 
 
+app.command()(create.create)
+app.command()(delete.delete)
 app.command()(version.version)
 app.command()(completion.completion)
 
@@ -90,8 +93,10 @@ def run(args: Sequence[str], env: Environment) -> int:
             traceback.print_exception(error, file=env.stderr)
         env.stderr.write(f"error: {error}\n")
         return exit_code_for(error)
-    except ClickException as error:  # click's own parsing errors, shown the way click shows them
-        error.show(file=env.stderr)
+    except ClickException as error:  # click's own parsing errors: one line, like ours
+        context = error.ctx if isinstance(error, ClickUsageError) else None
+        command = context.command_path if context else PROG_NAME
+        env.stderr.write(f"error: {error.format_message()} (see {command} --help)\n")
         return ExitCode.USAGE
     # Without standalone mode, --help and typer.Exit come back as their exit code, a command's
     # normal completion as its return value (None).

@@ -7,6 +7,7 @@ value is refused before anything is created, with a line naming the field.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -50,10 +51,16 @@ class GatewaySettings(BaseModel):
         return self
 
 
-def usage_error(error: ValidationError, source: str = "") -> UsageError:
-    """Pydantic's report as one line: the first bad field, what is wrong, and where it came from."""
+def usage_error(
+    error: ValidationError, source: str = "", names: Mapping[str, str] | None = None
+) -> UsageError:
+    """Pydantic's report as one line: the first bad field, what is wrong, and where it came from.
+
+    ``names`` renames fields for the reader, e.g. to the CLI flag that set them.
+    """
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "value"
+    field = (names or {}).get(field, field)
     message = first["msg"].removeprefix("Value error, ")
     where = f" in {source}" if source else ""
     return UsageError(f"invalid {field}{where}: {message}")

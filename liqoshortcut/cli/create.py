@@ -1,0 +1,115 @@
+"""`kubectl shortcut create EDGE_A EDGE_B`: connect two edges directly, from the central cluster.
+
+What `liqoctl network connect` would do between the two edges, run from central as one workflow:
+checks first (nothing changes if one fails), then the connect sequence with rollback on failure.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from liqoshortcut.cli.environment import environment
+from liqoshortcut.cli.options import (
+    DEFAULT_TIMEOUT,
+    ContextOption,
+    KubeconfigOption,
+    LiqoNamespaceOption,
+    QuietOption,
+    TimeoutOption,
+    timeout_seconds,
+)
+from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
+
+
+def create(
+    ctx: typer.Context,
+    edge_a: Annotated[str, typer.Argument(help="Kubeconfig context of the first edge.")],
+    edge_b: Annotated[str, typer.Argument(help="Kubeconfig context of the second edge.")],
+    server_edge: Annotated[
+        str | None,
+        typer.Option("--server-edge", help="Edge hosting the gateway server (default: EDGE_B)."),
+    ] = None,
+    service_type: Annotated[
+        str, typer.Option("--service-type", help="LoadBalancer, NodePort or ClusterIP.")
+    ] = "LoadBalancer",
+    port: Annotated[int, typer.Option("--port", help="Gateway server port.")] = 51840,
+    node_port: Annotated[
+        int | None, typer.Option("--node-port", help="Fixed NodePort (with NodePort).")
+    ] = None,
+    load_balancer_ip: Annotated[
+        str | None, typer.Option("--load-balancer-ip", help="Fixed IP (with LoadBalancer).")
+    ] = None,
+    mtu: Annotated[int, typer.Option("--mtu", help="Tunnel MTU.")] = 1340,
+    client_address: Annotated[
+        str | None,
+        typer.Option("--client-address", help="Address the client dials (server behind NAT)."),
+    ] = None,
+    client_port: Annotated[
+        int | None, typer.Option("--client-port", help="Port the client dials (behind NAT).")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait for both Connections to be Connected.")
+    ] = True,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    liqo_namespace: LiqoNamespaceOption = "liqo",
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    quiet: QuietOption = False,
+    output: OutputOption = OutputFormat.TEXT,
+) -> None:
+    """Connect EDGE_A and EDGE_B directly, as `liqoctl network connect` would, from central."""
+    from pydantic import ValidationError
+
+    from liqoshortcut.cli.progress import reporter
+    from liqoshortcut.core.gateway import GatewaySettings, usage_error
+    from liqoshortcut.kube.kubeconfig import load_kubeconfig
+    from liqoshortcut.workflow.connect import ConnectRun
+    from liqoshortcut.workflow.preflight import prepare
+    from liqoshortcut.workflow.waiting import Deadline
+
+    env = environment(ctx)
+    seconds = timeout_seconds(timeout)
+    flags = {
+        "service_type": service_type,
+        "port": port,
+        "node_port": node_port,
+        "load_balancer_ip": load_balancer_ip,
+        "mtu": mtu,
+        "client_address": client_address,
+        "client_port": client_port,
+    }
+    try:
+        settings = GatewaySettings.model_validate(flags)
+    except ValidationError as error:
+        names = {field: "--" + field.replace("_", "-") for field in flags}
+        raise usage_error(error, names=names) from None
+    deadline = Deadline(seconds)
+    preflight = prepare(
+        load_kubeconfig(kubeconfig),
+        central_context=context,
+        edge_contexts=(edge_a, edge_b),
+        server_edge=server_edge,
+        settings=settings,
+        liqo_namespace=liqo_namespace,
+        wait_connected=wait,
+    )
+    for warning in preflight.warnings:
+        env.stderr.write(f"warning: {warning}\n")
+    shortcut = preflight.shortcut
+    ConnectRun(shortcut, deadline, reporter(env, quiet)).run()
+    summary = {
+        "name": shortcut.name,
+        "server": {
+            "context": shortcut.server.cluster.name,
+            "clusterID": shortcut.server.cluster_id,
+        },
+        "client": {
+            "context": shortcut.client.cluster.name,
+            "clusterID": shortcut.client.cluster_id,
+        },
+        "connected": wait,
+    }
+    state = "connected" if wait else "created (not waiting for the Connections)"
+    write_data(env, output, summary, text=f"shortcut {shortcut.name} {state}")

@@ -1,0 +1,58 @@
+"""`kubectl shortcut delete EDGE_A EDGE_B`: remove exactly what `create` made, and nothing else."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from liqoshortcut.cli.environment import environment
+from liqoshortcut.cli.options import (
+    DEFAULT_TIMEOUT,
+    ContextOption,
+    KubeconfigOption,
+    LiqoNamespaceOption,
+    QuietOption,
+    TimeoutOption,
+    timeout_seconds,
+)
+from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
+
+
+def delete(
+    ctx: typer.Context,
+    edge_a: Annotated[str, typer.Argument(help="Kubeconfig context of the first edge.")],
+    edge_b: Annotated[str, typer.Argument(help="Kubeconfig context of the second edge.")],
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    liqo_namespace: LiqoNamespaceOption = "liqo",
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    quiet: QuietOption = False,
+    output: OutputOption = OutputFormat.TEXT,
+) -> None:
+    """Tear down the shortcut between EDGE_A and EDGE_B; a missing one is not an error."""
+    from liqoshortcut.cli.progress import reporter
+    from liqoshortcut.core.gateway import GatewaySettings
+    from liqoshortcut.kube.kubeconfig import load_kubeconfig
+    from liqoshortcut.workflow.disconnect import disconnect
+    from liqoshortcut.workflow.preflight import prepare
+    from liqoshortcut.workflow.waiting import Deadline
+
+    env = environment(ctx)
+    deadline = Deadline(timeout_seconds(timeout))
+    preflight = prepare(
+        load_kubeconfig(kubeconfig),
+        central_context=context,
+        edge_contexts=(edge_a, edge_b),
+        server_edge=None,
+        settings=GatewaySettings(),
+        liqo_namespace=liqo_namespace,
+    )
+    shortcut = preflight.shortcut
+    removed = disconnect(shortcut, deadline, reporter(env, quiet))
+    text = (
+        f"shortcut {shortcut.name} deleted ({removed} objects removed)"
+        if removed
+        else f"shortcut {shortcut.name} not found: nothing to delete"
+    )
+    write_data(env, output, {"name": shortcut.name, "removed": removed}, text=text)

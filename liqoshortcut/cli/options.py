@@ -1,0 +1,47 @@
+"""Options shared by the commands that talk to clusters, in liqoctl's vocabulary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from liqoshortcut.errors import UsageError
+
+DEFAULT_TIMEOUT = "120s"  # liqoctl's default --timeout is 2m
+MIN_TIMEOUT_SECONDS = 10  # below this even a healthy pair cannot finish the sequence
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+KubeconfigOption = Annotated[
+    Path | None,
+    typer.Option("--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, ~/.kube/config)."),
+]
+ContextOption = Annotated[
+    str | None,
+    typer.Option("--context", help="Context of the central cluster (default: current context)."),
+]
+LiqoNamespaceOption = Annotated[
+    str, typer.Option("--liqo-namespace", help="Namespace where Liqo is installed.")
+]
+TimeoutOption = Annotated[
+    str, typer.Option("--timeout", help="Time budget for the whole run, e.g. 90s, 2m.")
+]
+QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No progress on stderr.")]
+
+
+def timeout_seconds(value: str) -> float:
+    """liqoctl-style durations (``90s``, ``2m``, ``1m30s``) or plain seconds."""
+    text = value.strip()
+    if text.isdigit():
+        seconds = int(text)
+    else:
+        match = _DURATION.match(text)
+        if not text or match is None:
+            raise UsageError(f"invalid --timeout {value!r}: use a duration such as 90s or 2m")
+        hours, minutes, secs = (int(part or 0) for part in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    if seconds < MIN_TIMEOUT_SECONDS:
+        raise UsageError(f"--timeout {value} is too small: give at least {MIN_TIMEOUT_SECONDS}s")
+    return float(seconds)

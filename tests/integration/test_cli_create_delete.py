@@ -1,0 +1,214 @@
+"""`kubectl shortcut create | delete` as a user runs it, through kubectl's plugin discovery.
+
+Every bad input gets one line on stderr, its documented exit code and no change on any of the
+three clusters (compared object by object, uid by uid, before and after).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+from kubernetes.client import ApiClient
+
+from lab import build
+from lab.cluster import Lab, kubeconfig_path
+from liqoshortcut.errors import ExitCode
+
+pytestmark = pytest.mark.integration
+
+CLUSTERS = ("central", "edge-a", "edge-b")
+LIQO_KINDS = (
+    ("networking.liqo.io", "v1beta1", "configurations"),
+    ("networking.liqo.io", "v1beta1", "gatewayservers"),
+    ("networking.liqo.io", "v1beta1", "gatewayclients"),
+    ("networking.liqo.io", "v1beta1", "publickeies"),
+    ("networking.liqo.io", "v1beta1", "connections"),
+    ("core.liqo.io", "v1beta1", "foreignclusters"),
+)
+
+Snapshot = dict[str, set[tuple[str, str, str]]]
+
+
+def snapshot(kube: Callable[[str], ApiClient]) -> Snapshot:
+    """Liqo objects and namespaces of all three clusters, with the version each was read at."""
+    found: Snapshot = {}
+    for name in CLUSTERS:
+        custom = client.CustomObjectsApi(kube(name))
+        objects: set[tuple[str, str, str]] = set()
+        for group, version, plural in LIQO_KINDS:
+            listing: dict[str, Any] = custom.list_cluster_custom_object(group, version, plural)  # type: ignore[assignment]
+            for item in listing["items"]:
+                meta = item["metadata"]
+                where = f"{meta.get('namespace', '')}/{meta['name']}"
+                objects.add((plural, where, f"{meta['uid']}@{meta['resourceVersion']}"))
+        for ns in client.CoreV1Api(kube(name)).list_namespace().items:
+            assert ns.metadata is not None
+            objects.add(("namespaces", str(ns.metadata.name), str(ns.metadata.uid)))
+        found[name] = objects
+    return found
+
+
+def without_connection_versions(state: Snapshot) -> Snapshot:
+    # Connected Connections refresh their latency every few seconds: compare them by uid only.
+    return {
+        cluster: {
+            (kind, where, version.split("@")[0] if kind == "connections" else version)
+            for kind, where, version in objects
+        }
+        for cluster, objects in state.items()
+    }
+
+
+@pytest.fixture
+def shortcut_cli(lab: Lab) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``kubectl shortcut ARGS`` as a user would: through kubectl, with the venv on PATH."""
+    kubectl = str(build.kube_binaries()["kubectl"])
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        KUBECONFIG=str(kubeconfig_path()),
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [kubectl, "shortcut", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=180,
+            check=False,
+        )
+
+    return run
+
+
+@pytest.fixture
+def clean_pair(shortcut_cli: Callable[..., subprocess.CompletedProcess[str]]) -> Iterator[None]:
+    yield
+    assert shortcut_cli("delete", "edge-a", "edge-b", "-q").returncode == 0
+
+
+def test_create_connects_the_edges_a_rerun_is_a_no_op_and_delete_restores_them(
+    shortcut_cli: Callable[..., subprocess.CompletedProcess[str]],
+    kube: Callable[[str], ApiClient],
+    clean_pair: None,
+) -> None:
+    created = shortcut_cli("create", "edge-a", "edge-b", "-o", "yaml")
+    assert created.returncode == ExitCode.SUCCESS, created.stderr
+    assert yaml.safe_load(created.stdout)["name"] == "edge-a--edge-b"
+    assert "create GatewayServer liqo-tenant-edge-a/edge-a: done" in created.stderr
+
+    after_create = without_connection_versions(snapshot(kube))
+    again = shortcut_cli("create", "edge-a", "edge-b")
+    assert again.returncode == ExitCode.SUCCESS, again.stderr
+    assert ": done" not in "\n".join(
+        line for line in again.stderr.splitlines() if " create " in line
+    )
+    assert without_connection_versions(snapshot(kube)) == after_create
+
+    deleted = shortcut_cli("delete", "edge-a", "edge-b")
+    assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
+    assert deleted.stdout.startswith("shortcut edge-a--edge-b deleted")
+    gone = shortcut_cli("delete", "edge-a", "edge-b")
+    assert gone.returncode == ExitCode.SUCCESS
+    assert "not found: nothing to delete" in gone.stdout
+
+
+def broken_kubeconfig(tmp_path: Path) -> Path:
+    path = tmp_path / "broken"
+    path.write_text("apiVersion: v1\nclusters: [\n")
+    return path
+
+
+def unreachable_kubeconfig(tmp_path: Path) -> Path:
+    """The lab's kubeconfig with edge-b's server moved to a loopback port nobody listens on."""
+    config = yaml.safe_load(kubeconfig_path().read_text())
+    for entry in config["clusters"]:
+        if entry["name"] == "edge-b":
+            entry["cluster"]["server"] = "https://127.0.0.1:9"
+    path = tmp_path / "unreachable"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+BAD_INPUT = [
+    ("unknown context", ["edge-a", "edge-x"], ExitCode.USAGE, "edge-x"),
+    ("same edge twice", ["edge-a", "edge-a"], ExitCode.USAGE, "both edges are 'edge-a'"),
+    ("central as an edge", ["central", "edge-a"], ExitCode.USAGE, "is the central cluster"),
+    ("port out of range", ["edge-a", "edge-b", "--port", "0"], ExitCode.USAGE, "invalid --port"),
+    ("mtu too small", ["edge-a", "edge-b", "--mtu", "100"], ExitCode.USAGE, "invalid --mtu"),
+    (
+        "unknown service type",
+        ["edge-a", "edge-b", "--service-type", "Tunnel"],
+        ExitCode.USAGE,
+        "invalid --service-type",
+    ),
+    (
+        "node port without NodePort",
+        ["edge-a", "edge-b", "--node-port", "30001"],
+        ExitCode.USAGE,
+        "nodePort needs serviceType NodePort",
+    ),
+    ("unknown flag", ["edge-a", "edge-b", "--frobnicate"], ExitCode.USAGE, "--frobnicate"),
+    ("timeout too small", ["edge-a", "edge-b", "--timeout", "2s"], ExitCode.USAGE, "too small"),
+    ("malformed timeout", ["edge-a", "edge-b", "--timeout", "soon"], ExitCode.USAGE, "--timeout"),
+    (
+        "server edge not among the edges",
+        ["edge-a", "edge-b", "--server-edge", "central"],
+        ExitCode.USAGE,
+        "--server-edge",
+    ),
+    (
+        "missing kubeconfig",
+        ["edge-a", "edge-b", "--kubeconfig", "/nonexistent/kubeconfig"],
+        ExitCode.PRECONDITION_FAILED,
+        "/nonexistent/kubeconfig",
+    ),
+    (
+        "malformed kubeconfig",
+        ["edge-a", "edge-b", "--kubeconfig", "{broken}"],
+        ExitCode.PRECONDITION_FAILED,
+        "broken",
+    ),
+    (
+        "unreachable API server",
+        ["edge-a", "edge-b", "--kubeconfig", "{unreachable}"],
+        ExitCode.PRECONDITION_FAILED,
+        "cannot reach the API server of edge-b",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "says"),
+    [pytest.param(args, code, says, id=case) for case, args, code, says in BAD_INPUT],
+)
+def test_bad_input_gets_one_line_its_exit_code_and_changes_nothing(
+    shortcut_cli: Callable[..., subprocess.CompletedProcess[str]],
+    kube: Callable[[str], ApiClient],
+    tmp_path: Path,
+    args: list[str],
+    exit_code: ExitCode,
+    says: str,
+) -> None:
+    files = {"{broken}": broken_kubeconfig, "{unreachable}": unreachable_kubeconfig}
+    argv = [str(files[a](tmp_path)) if a in files else a for a in args]
+    before = without_connection_versions(snapshot(kube))
+    result = shortcut_cli("create", *argv)
+    assert result.returncode == exit_code, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert says in lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert without_connection_versions(snapshot(kube)) == before
