@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -267,11 +267,20 @@ class ConnectRun:
 
     # --- mechanics ----------------------------------------------------------------------------
     def _on_both(self, action: Callable[[Edge], None]) -> None:
-        """Run ``action`` on the two edges at once; the first failure wins."""
-        edges = (self.shortcut.client, self.shortcut.server)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for done in [pool.submit(action, edge) for edge in edges]:
-                done.result()
+        """Run ``action`` on the two edges at once; the first failure (or Ctrl-C) stops both."""
+        pool = ThreadPoolExecutor(max_workers=2)
+        try:
+            edges = (self.shortcut.client, self.shortcut.server)
+            futures = [pool.submit(action, edge) for edge in edges]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                if future.done() and (error := future.exception()) is not None:
+                    raise error
+        except BaseException:
+            self.deadline.cancel()  # the other edge's wait gives up now, not at the deadline
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def _step(self, edge: Edge, what: str, check: Callable[[], T | None]) -> T:
         self.report(ProgressEvent(Phase.STARTED, what, edge.cluster.name))

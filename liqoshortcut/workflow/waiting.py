@@ -6,12 +6,13 @@ The clock and the sleep are injected so that tests of timeouts run instantly and
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from liqoshortcut.errors import WorkflowFailed
+from liqoshortcut.errors import Interrupted, WorkflowFailed
 
 T = TypeVar("T")
 
@@ -22,6 +23,10 @@ class WaitTimedOut(WorkflowFailed):
     """A condition did not hold before the deadline; the message names what was awaited."""
 
 
+class WaitCancelled(Interrupted):
+    """Another step of the run failed or was interrupted: this wait stops at once."""
+
+
 @dataclass
 class Deadline:
     """One budget shared by every wait of a run, as liqoctl's --timeout is."""
@@ -30,9 +35,14 @@ class Deadline:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     started: float = field(init=False)
+    _cancelled: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.started = self.clock()
+
+    def cancel(self) -> None:
+        """Make every wait of this run, in any thread, give up at its next poll."""
+        self._cancelled.set()
 
     def remaining(self) -> float:
         return self.seconds - (self.clock() - self.started)
@@ -40,6 +50,8 @@ class Deadline:
     def poll(self, what: str, check: Callable[[], T | None], interval: float = POLL_INTERVAL) -> T:
         """Call ``check`` until it returns something other than None; that value is returned."""
         while True:
+            if self._cancelled.is_set():
+                raise WaitCancelled(f"stopped waiting for {what}")
             value = check()
             if value is not None:
                 return value

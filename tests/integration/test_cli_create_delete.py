@@ -6,9 +6,12 @@ three clusters (compared object by object, uid by uid, before and after).
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ from kubernetes import client
 from kubernetes.client import ApiClient
 
 from lab import build
-from lab.cluster import Lab, kubeconfig_path
+from lab.cluster import Lab, faults_path, kubeconfig_path
 from liqoshortcut.errors import ExitCode
 
 pytestmark = pytest.mark.integration
@@ -211,4 +214,54 @@ def test_bad_input_gets_one_line_its_exit_code_and_changes_nothing(
     assert says in lines[0]
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+    assert without_connection_versions(snapshot(kube)) == before
+
+
+@pytest.mark.parametrize(
+    ("faults", "reached", "times"),
+    [
+        ({"edge-a": {"configuration": "hang"}}, "create Configuration", 2),
+        ({"edge-b": {"gateway-pod": "hang"}}, "create GatewayServer", 1),
+        ({"edge-a": {"gateway-pod": "hang"}}, "create GatewayClient", 1),
+        ({"edge-b": {"connected": "hang"}}, "create PublicKey", 2),
+    ],
+    ids=["configuration", "server-pod", "client-pod", "connection"],
+)
+def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
+    lab: Lab,
+    kube: Callable[[str], ApiClient],
+    tmp_path: Path,
+    faults: dict[str, Any],
+    reached: str,
+    times: int,
+) -> None:
+    before = without_connection_versions(snapshot(kube))
+    faults_file = faults_path()
+    faults_file.parent.mkdir(parents=True, exist_ok=True)
+    faults_file.write_text(json.dumps(faults))
+    stderr_path = tmp_path / "stderr"
+    try:
+        with stderr_path.open("w") as stderr:
+            run = subprocess.Popen(
+                [sys.executable, "-m", "liqoshortcut.cli", "create", "edge-a", "edge-b"],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env=dict(os.environ, KUBECONFIG=str(kubeconfig_path())),
+                text=True,
+            )
+            deadline = time.monotonic() + 60
+            while stderr_path.read_text().count(f"{reached} ") < times:
+                assert run.poll() is None, stderr_path.read_text()
+                assert time.monotonic() < deadline, "the run never reached the hung step"
+                time.sleep(0.1)
+            time.sleep(0.5)  # well inside the hung wait now
+            run.send_signal(signal.SIGINT)
+            assert run.wait(timeout=90) == ExitCode.INTERRUPTED
+    finally:
+        faults_file.unlink(missing_ok=True)
+    last_line = stderr_path.read_text().splitlines()[-1]
+    assert last_line == "error: interrupted; everything this run created was removed"
+    deadline = time.monotonic() + 60
+    while without_connection_versions(snapshot(kube)) != before and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert without_connection_versions(snapshot(kube)) == before

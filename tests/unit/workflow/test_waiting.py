@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liqoshortcut.errors import ExitCode, exit_code_for
-from liqoshortcut.workflow.waiting import Deadline, WaitTimedOut
+from liqoshortcut.workflow.waiting import Deadline, WaitCancelled, WaitTimedOut
 
 
 class FakeClock:
@@ -50,3 +50,19 @@ def test_every_wait_of_a_run_shares_one_budget() -> None:
 def test_a_falsy_value_other_than_none_counts_as_arrived() -> None:
     deadline = Deadline(1, clock=FakeClock(), sleep=lambda _: None)
     assert deadline.poll("an empty list", lambda: []) == []
+
+
+def test_a_cancelled_run_stops_every_wait_at_its_next_poll() -> None:
+    clock = FakeClock()
+    deadline = Deadline(60, clock=clock, sleep=clock.sleep)
+    polls: list[int] = []
+
+    def check() -> None:
+        polls.append(1)
+        if len(polls) == 3:
+            deadline.cancel()  # another thread failed or Ctrl-C arrived
+
+    with pytest.raises(WaitCancelled, match="stopped waiting for the Connection") as raised:
+        deadline.poll("the Connection", check)
+    assert len(polls) == 3
+    assert exit_code_for(raised.value) is ExitCode.INTERRUPTED
