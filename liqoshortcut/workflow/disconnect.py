@@ -1,9 +1,10 @@
 """Tear a shortcut down: `liqoctl network disconnect` then `reset`, touching only our objects.
 
 The order is liqoctl's (handler.go RunReset): gateway clients, gateway servers, then the
-Configurations, on each edge; PublicKeys go with their owning gateway, and so do the objects
-Liqo derived from it. Every object is selected by both our labels, so a peering made by liqoctl
-or by hand between the same edges is never touched. Tenant namespaces this tool created go last.
+Configurations, on each edge, preceded by the PublicKeys; what Liqo derived from a gateway goes
+with it through the garbage collector. Every object is selected by both our labels, so a peering
+made by liqoctl or by hand between the same edges is never touched. Tenant namespaces this tool
+created go last.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from liqoshortcut.workflow.connect import Edge, Shortcut
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
 from liqoshortcut.workflow.waiting import Deadline
 
-TEARDOWN_ORDER = (GATEWAY_CLIENT, GATEWAY_SERVER, PUBLIC_KEY, CONFIGURATION, NAMESPACE)
+# PublicKeys first: they would go with their gateways anyway, but only when the garbage collector
+# gets to them; removing them ourselves makes teardown finish in a known state.
+TEARDOWN_ORDER = (PUBLIC_KEY, GATEWAY_CLIENT, GATEWAY_SERVER, CONFIGURATION, NAMESPACE)
 
 
 def disconnect(shortcut: Shortcut, deadline: Deadline, report: Reporter) -> int:
