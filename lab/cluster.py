@@ -51,6 +51,18 @@ def faults_path() -> Path:
     return lab_dir() / "emulator" / "faults.json"
 
 
+def set_emulator_faults(faults: dict[str, object]) -> None:
+    """Tell the running emulator which steps to hang or fail ({} clears them; see FIDELITY.md).
+
+    Written atomically: the emulator re-reads the file as soon as it changes.
+    """
+    path = faults_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_suffix(".tmp")
+    staged.write_text(json.dumps(faults))
+    staged.replace(path)
+
+
 @dataclass
 class ClusterState:
     name: str

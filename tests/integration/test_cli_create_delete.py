@@ -6,7 +6,6 @@ three clusters (compared object by object, uid by uid, before and after).
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -22,7 +21,7 @@ from kubernetes import client
 from kubernetes.client import ApiClient
 
 from lab import build
-from lab.cluster import Lab, faults_path, kubeconfig_path
+from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
 from liqoshortcut.errors import ExitCode
 
 pytestmark = pytest.mark.integration
@@ -236,9 +235,7 @@ def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
     times: int,
 ) -> None:
     before = without_connection_versions(snapshot(kube))
-    faults_file = faults_path()
-    faults_file.parent.mkdir(parents=True, exist_ok=True)
-    faults_file.write_text(json.dumps(faults))
+    set_emulator_faults(faults)
     stderr_path = tmp_path / "stderr"
     try:
         with stderr_path.open("w") as stderr:
@@ -258,7 +255,7 @@ def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
             run.send_signal(signal.SIGINT)
             assert run.wait(timeout=90) == ExitCode.INTERRUPTED
     finally:
-        faults_file.unlink(missing_ok=True)
+        set_emulator_faults({})
     last_line = stderr_path.read_text().splitlines()[-1]
     assert last_line == "error: interrupted; everything this run created was removed"
     deadline = time.monotonic() + 60

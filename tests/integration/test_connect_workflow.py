@@ -6,11 +6,9 @@ edge-a is the client edge and edge-b the server edge, as liqoctl's local and rem
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +16,7 @@ from kubernetes import client
 from kubernetes.client import ApiClient
 
 from lab import build
-from lab.cluster import Lab, faults_path, kubeconfig_path
+from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
 from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.errors import PreconditionFailed, WorkflowFailed
 from liqoshortcut.kube import discovery
@@ -86,19 +84,12 @@ def settle(
     return current
 
 
-def set_faults(faults: dict[str, Any]) -> None:
-    path: Path = faults_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.with_suffix(".tmp").write_text(json.dumps(faults))
-    path.with_suffix(".tmp").replace(path)
-
-
 @pytest.fixture
 def shortcut(lab: Lab) -> Iterator[Shortcut]:
     """edge-b serves, edge-a dials; whatever a test leaves is torn down afterwards."""
     made = Shortcut(server=edge("edge-b"), client=edge("edge-a"), settings=GatewaySettings())
     yield made
-    set_faults({})
+    set_emulator_faults({})
     disconnect(made, Deadline(120), discard)
 
 
@@ -146,10 +137,10 @@ def test_a_step_that_fails_or_hangs_rolls_back_to_the_state_before(
     shortcut: Shortcut, kube: Callable[[str], ApiClient], cluster: str, step: str, mode: str
 ) -> None:
     before = state(kube)
-    set_faults({cluster: {step: mode}})
+    set_emulator_faults({cluster: {step: mode}})
     with pytest.raises(WorkflowFailed, match="everything this run created was removed"):
         ConnectRun(shortcut, Deadline(8), discard).run()
-    set_faults({})
+    set_emulator_faults({})
     assert settle(kube, before) == before
 
 

@@ -8,7 +8,6 @@ and drives the lab's emulator process through its faults file.
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from lab.cluster import Lab, faults_path, kubeconfig_path
+from lab.cluster import Lab, faults_path, kubeconfig_path, set_emulator_faults
 from lab.emulator import kube as k
 from lab.emulator import parse_faults
 from lab.emulator.gotemplate import render_template
@@ -80,12 +79,6 @@ def faults_file(kubes: dict[str, Kube]) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     yield path
     path.unlink(missing_ok=True)
-
-
-def set_faults(path: Path, faults: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(faults))
-    tmp.replace(path)
 
 
 def wait_for(what: str, fn: Callable[[], Any], timeout: float = 30.0) -> Any:
@@ -299,11 +292,11 @@ class Pair:
 
 @pytest.fixture
 def pair(kubes: dict[str, Kube], faults_file: Path) -> Iterator[Pair]:
-    set_faults(faults_file, {})
+    set_emulator_faults({})
     p = Pair(kubes)
     p.teardown()  # a previous run's leftovers
     yield p
-    set_faults(faults_file, {})
+    set_emulator_faults({})
     p.teardown()
 
 
@@ -376,18 +369,18 @@ def test_configuration_remaps_an_overlapping_external_cidr(pair: Pair) -> None:
 
 
 def test_gateway_pod_hang_then_recovers(pair: Pair, faults_file: Path) -> None:
-    set_faults(faults_file, {SERVER: {"gateway-pod": "hang"}})
+    set_emulator_faults({SERVER: {"gateway-pod": "hang"}})
     pair.configurations()
     wait_for("server Configuration", lambda: pair.configured(pair.s, pair.sns, pair.cid))
     pair.server()
     wait_for("server Deployment", lambda: pair.s.get(k.DEPLOYMENTS, f"gw-{pair.cid}", pair.sns))
     assert stays_false(lambda: pair.ready(pair.s, pair.sns, pair.cid))
-    set_faults(faults_file, {})
+    set_emulator_faults({})
     wait_for("server gateway pod", lambda: pair.ready(pair.s, pair.sns, pair.cid))
 
 
 def test_configuration_fail_reports_waiting_for_networks(pair: Pair, faults_file: Path) -> None:
-    set_faults(faults_file, {CLIENT: {"configuration": "fail"}})
+    set_emulator_faults({CLIENT: {"configuration": "fail"}})
     pair.configurations()
 
     def reason() -> str | None:
@@ -406,8 +399,8 @@ def test_connection_drops_to_error_and_comes_back(pair: Pair, faults_file: Path)
         return dict(conn.get("status") or {})
 
     wait_for("Connected", lambda: status().get("value") == "Connected")
-    set_faults(faults_file, {CLIENT: {"connected": "fail"}})
+    set_emulator_faults({CLIENT: {"connected": "fail"}})
     wait_for("Error", lambda: status().get("value") == "Error")
     assert status()["latency"] == {"value": "N/A"}
-    set_faults(faults_file, {CLIENT: {"latency": "35ms"}})
+    set_emulator_faults({CLIENT: {"latency": "35ms"}})
     wait_for("Connected at 35ms", lambda: status().get("latency", {}).get("value") == "35ms")
