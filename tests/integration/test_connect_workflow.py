@@ -156,7 +156,9 @@ def test_a_peering_made_by_liqoctl_is_refused_and_left_untouched(
         "--skip-confirm",
     ]
     liqoctl = str(build.liqoctl_binary())
-    subprocess.run([liqoctl, "network", "connect", *common], check=True, capture_output=True)
+    # --wait: the snapshot below must not race the Connections that Liqo creates afterwards.
+    connect_args = [liqoctl, "network", "connect", "--wait", *common]
+    subprocess.run(connect_args, check=True, capture_output=True)
     try:
         before = state(kube)
         with pytest.raises(PreconditionFailed, match="not made by liqo-shortcut"):
