@@ -93,6 +93,11 @@ def run(args: Sequence[str], env: Environment) -> int:
             traceback.print_exception(error, file=env.stderr)
         env.stderr.write(f"error: {error}\n")
         return exit_code_for(error)
+    except (
+        KeyboardInterrupt
+    ):  # Ctrl-C outside the workflow (which rolls back itself): no change yet
+        env.stderr.write("error: interrupted before any change\n")
+        return ExitCode.INTERRUPTED
     except ClickException as error:  # click's own parsing errors: one line, like ours
         context = error.ctx if isinstance(error, ClickUsageError) else None
         command = context.command_path if context else PROG_NAME
@@ -100,6 +105,10 @@ def run(args: Sequence[str], env: Environment) -> int:
         return ExitCode.USAGE
     # Without standalone mode, --help and typer.Exit come back as their exit code, a command's
     # normal completion as its return value (None).
+    if result == ExitCode.INTERRUPTED:
+        # typer turns a Ctrl-C that no command handled into exit 130, silently; the workflow
+        # handles its own (rolling back), so this one came before any change.
+        env.stderr.write("error: interrupted before any change\n")
     return result if isinstance(result, int) else ExitCode.SUCCESS
 
 

@@ -83,3 +83,15 @@ def test_verbose_adds_the_stack_trace_above_the_error_line() -> None:
     assert result.stderr.endswith(
         "\nerror: edge-a runs Liqo v1.1; direct connections need v1.2 or later\n"
     )
+
+
+def test_ctrl_c_outside_the_workflow_is_one_line_and_exit_code_130(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(version, "write_data", interrupted)
+    result = run_cli("version")
+    assert result.exit_code == 130
+    assert result.stderr == "error: interrupted before any change\n"
