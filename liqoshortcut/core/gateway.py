@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from liqoshortcut.errors import UsageError
 
@@ -26,7 +27,11 @@ NODE_PORT_RANGE = (30000, 32767)  # kube-apiserver's default --service-node-port
 
 class GatewaySettings(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True
+        extra="forbid",
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,  # a dump is CR YAML
     )
 
     service_type: ServiceType = Field(DEFAULT_SERVICE_TYPE, alias="serviceType")
@@ -42,25 +47,66 @@ class GatewaySettings(BaseModel):
 
     @model_validator(mode="after")
     def _options_match_the_service_type(self) -> GatewaySettings:
+        # liqoctl passes these through and Liqo's gateway controller ignores a node port on a
+        # LoadBalancer Service (and vice versa): refusing here tells the user before anything runs.
         if self.node_port is not None and self.service_type != "NodePort":
-            raise ValueError("nodePort needs serviceType NodePort")
+            raise field_error("node_port", "nodePort", "give it only with service type NodePort")
         if self.load_balancer_ip is not None:
             if self.service_type != "LoadBalancer":
-                raise ValueError("loadBalancerIP needs serviceType LoadBalancer")
-            ipaddress.ip_address(self.load_balancer_ip)  # ValueError names the bad address
+                raise field_error(
+                    "load_balancer_ip",
+                    "loadBalancerIP",
+                    "give it only with service type LoadBalancer",
+                )
+            try:
+                ipaddress.ip_address(self.load_balancer_ip)
+            except ValueError:
+                raise field_error(
+                    "load_balancer_ip",
+                    "loadBalancerIP",
+                    f"{self.load_balancer_ip!r} is not an IPv4 or IPv6 address",
+                ) from None
         return self
+
+
+def field_error(name: str, alias: str, message: str) -> PydanticCustomError:
+    """A check across fields, blamed on one field so the user's line names it (see usage_error).
+
+    Pydantic reports model-level errors with an empty location; the field travels in ``ctx``.
+    """
+    return PydanticCustomError("field_conflict", message, {"field": name, "alias": alias})
 
 
 def usage_error(
     error: ValidationError, source: str = "", names: Mapping[str, str] | None = None
 ) -> UsageError:
-    """Pydantic's report as one line: the first bad field, what is wrong, and where it came from.
+    """Pydantic's report as one line: the first bad field, its value, what is wrong, and where.
 
-    ``names`` renames fields for the reader, e.g. to the CLI flag that set them.
+    Fields are named as the input spelled them (the CLI validates by Python name, a CR by its
+    camelCase alias); ``names`` renames a dotted path for the reader, e.g. to the CLI flag that
+    set it. One line, because the CLI prints exactly one line per error.
     """
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "value"
-    field = (names or {}).get(field, field)
-    message = first["msg"].removeprefix("Value error, ")
+    names = names or {}
+    path = [str(part) for part in first["loc"]]
+    ctx = first.get("ctx") or {}
+    if first["type"] == "field_conflict":
+        by_name = ".".join([*path, str(ctx["field"])])
+        field = names.get(by_name) or ".".join([*path, str(ctx["alias"])])
+        value = None
+    else:
+        dotted = ".".join(path) or "value"
+        field = names.get(dotted, dotted)
+        value = first.get("input")
     where = f" in {source}" if source else ""
-    return UsageError(f"invalid {field}{where}: {message}")
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "string_pattern_mismatch":  # the patterns are Kubernetes' DNS-1123 names
+        message = "use lowercase letters, digits and '-' (a DNS-1123 name)"
+    # YAML and flags have lists, not tuples
+    message = message.replace("Tuple should", "List should").replace("valid tuple", "valid list")
+    if first["type"] == "extra_forbidden":
+        return UsageError(f"unknown field {field}{where}: remove it")
+    if first["type"] == "missing":
+        return UsageError(f"missing {field}{where}: it is required")
+    shown = f" {value!r}" if isinstance(value, (str, int, float)) else ""
+    return UsageError(f"invalid {field}{shown}{where}: {message}")

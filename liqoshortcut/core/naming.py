@@ -19,6 +19,8 @@ GATEWAY_RESOURCE_LABEL = "networking.liqo.io/gateway-resource"
 TENANT_NAMESPACE_PREFIX = "liqo-tenant-"  # liqoctl's name when it may not list namespaces
 
 DNS_LABEL_MAX = 63  # RFC 1123 label: label values and most object names
+PAIR_SEPARATOR = "--"  # readable between two IDs; IDs may hold it too, see shortcut_name
+HASH_LENGTH = 10  # hex digits: 40 bits, no collision in any realistic number of edge pairs
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -29,16 +31,22 @@ def is_dns_label(value: str) -> bool:
 def shortcut_name(edge_a_id: str, edge_b_id: str) -> str:
     """One name per pair of edges whatever the argument order: A<->B is a single shortcut.
 
-    Which edge hosts the gateway server is a setting of the shortcut, not part of its identity.
-    Long cluster IDs are cut and suffixed with a hash of the full pair, so the name stays a valid
-    label value and distinct pairs keep distinct names.
+    Order-independent because the network peering A<->B is one thing on the clusters (one
+    Configuration, one gateway per side, named after the peer): a second shortcut B<->A could only
+    fight the first over the same objects. Which edge hosts the gateway server is a setting of the
+    shortcut, not part of its identity. Cluster IDs are DNS-1123 labels (Liqo enforces it), so
+    ``a--b`` is one too when short enough. A name that is too long, or ambiguous (an ID holding
+    ``--`` could split two ways), is cut and suffixed with a hash of the exact pair, so it stays a
+    valid label and object name and distinct pairs keep distinct names.
     """
     first, second = sorted((edge_a_id, edge_b_id))
-    name = f"{first}--{second}"
-    if len(name) <= DNS_LABEL_MAX:
+    name = f"{first}{PAIR_SEPARATOR}{second}"
+    ambiguous = PAIR_SEPARATOR in first or PAIR_SEPARATOR in second
+    if len(name) <= DNS_LABEL_MAX and not ambiguous and is_dns_label(name):
         return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-    return f"{name[: DNS_LABEL_MAX - len(digest) - 1].rstrip('-')}-{digest}"
+    digest = hashlib.sha256(f"{first}\n{second}".encode()).hexdigest()[:HASH_LENGTH]
+    stem = re.sub(r"[^a-z0-9-]", "-", name.lower())[: DNS_LABEL_MAX - HASH_LENGTH - 1]
+    return f"{stem.strip('-') or 'shortcut'}-{digest}"
 
 
 def ownership_labels(shortcut: str) -> dict[str, str]:

@@ -158,7 +158,7 @@ BAD_INPUT = [
         "node port without NodePort",
         ["edge-a", "edge-b", "--node-port", "30001"],
         ExitCode.USAGE,
-        "nodePort needs serviceType NodePort",
+        "invalid --node-port: give it only with service type NodePort",
     ),
     ("unknown flag", ["edge-a", "edge-b", "--frobnicate"], ExitCode.USAGE, "--frobnicate"),
     ("timeout too small", ["edge-a", "edge-b", "--timeout", "2s"], ExitCode.USAGE, "too small"),
