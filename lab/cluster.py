@@ -14,6 +14,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -96,10 +97,24 @@ class LabState:
         return pids + ([self.emulator_pid] if self.emulator_pid else [])
 
 
+# Below Linux's ephemeral range (32768-60999): a port from bind(0) can be taken, between our
+# check and the server's bind, by any outgoing connection's source port; these never are.
+LAB_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A loopback port nobody listens on, never handed out twice by this process."""
+    while True:
+        port = random.choice(LAB_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
         return port
 
 
@@ -319,9 +334,19 @@ class Lab:
         """Start the lab; returns False (and does nothing) when it already runs."""
         if self.running():
             return False
+        binaries = build.all_binaries()
+        try:
+            self._start(binaries)
+        except RuntimeError as error:
+            # One more try from scratch: on a loaded 2-core machine a control plane can miss its
+            # start-up window; a second failure is real and is raised.
+            print(f"lab: start failed ({error}); starting again", file=sys.stderr)
+            self._start(binaries)
+        return True
+
+    def _start(self, binaries: build.LabBinaries) -> None:
         self.down()  # a half-dead lab from an interrupted run is cleaned, never patched
         started = time.monotonic()
-        binaries = build.all_binaries()
         lab_dir().mkdir(parents=True, exist_ok=True)
         state = LabState(
             clusters=[
@@ -353,7 +378,6 @@ class Lab:
             self.down()
             raise
         print(f"lab: up in {time.monotonic() - started:.1f}s, {self.describe()}", file=sys.stderr)
-        return True
 
     def _write_kubeconfig(self, planes: list[ClusterControlPlane]) -> None:
         merged: dict[str, object] = {
