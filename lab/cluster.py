@@ -435,7 +435,7 @@ class Lab:
         the edges start with a GatewayServer for central, as on a real peered edge.
         """
         consumer = self.topology.consumer.name
-        kubeconfig = f"--kubeconfig={kubeconfig_path()}"
+        kubeconfig = kubeconfig_path()
         with ThreadPoolExecutor(max_workers=len(self.topology.providers)) as pool:
             runs = [
                 pool.submit(
@@ -444,9 +444,9 @@ class Lab:
                         str(liqoctl),
                         "network",
                         "connect",
-                        kubeconfig,
+                        f"--kubeconfig={kubeconfig}",
                         f"--context={consumer}",
-                        f"--remote-{kubeconfig[2:]}",
+                        f"--remote-kubeconfig={kubeconfig}",
                         f"--remote-context={provider.name}",
                         "--wait",
                         "--timeout=60s",

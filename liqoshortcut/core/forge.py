@@ -171,7 +171,7 @@ def tenant_namespace(*, shortcut: str, remote_cluster_id: str) -> Manifest:
     privileged = "privileged"  # gateway pods need NET_ADMIN: Liqo labels its namespaces so
     labels = {
         REMOTE_CLUSTER_ID_LABEL: remote_cluster_id,
-        "liqo.io/tenant-namespace": "true",
+        naming.TENANT_NAMESPACE_LABEL: "true",
         "pod-security.kubernetes.io/audit": privileged,
         "pod-security.kubernetes.io/enforce": privileged,
         "pod-security.kubernetes.io/warn": privileged,

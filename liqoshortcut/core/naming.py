@@ -16,6 +16,7 @@ SHORTCUT_LABEL = "shortcut.liqo.io/name"
 # of gateway resources that the PublicKey forge adds.
 REMOTE_CLUSTER_ID_LABEL = "liqo.io/remote-cluster-id"
 GATEWAY_RESOURCE_LABEL = "networking.liqo.io/gateway-resource"
+TENANT_NAMESPACE_LABEL = "liqo.io/tenant-namespace"
 TENANT_NAMESPACE_PREFIX = "liqo-tenant-"  # liqoctl's name when it may not list namespaces
 
 DNS_LABEL_MAX = 63  # RFC 1123 label: label values and most object names

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from kubernetes.client import CustomObjectsApi
 
+from liqoshortcut.core import naming
 from liqoshortcut.errors import PreconditionFailed
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
@@ -53,11 +54,6 @@ CONTROLLER_MANAGER_LABELS: Final = {  # pkg/utils/labels ControllerManagerLabelS
 }
 CONTROLLER_MANAGER_CONTAINER: Final = "controller-manager"
 NETWORK_TYPE_LABEL: Final = "ipam.liqo.io/network-type"
-REMOTE_CLUSTER_ID_LABEL: Final = "liqo.io/remote-cluster-id"
-TENANT_NAMESPACE_LABEL: Final = "liqo.io/tenant-namespace"
-TENANT_NAMESPACE_PREFIX: Final = "liqo-tenant-"
-MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
-MANAGED_BY: Final = "liqo-shortcut"
 CENTRAL_READ_FIX: Final = "run from the central cluster with the credentials used to peer it"
 # What `liqoctl network connect` needs served by an edge's API server.
 REQUIRED_NETWORKING: Final = (
@@ -114,7 +110,7 @@ class PeeringObject:
 
     @property
     def managed_by_shortcut(self) -> bool:
-        return self.labels.get(MANAGED_BY_LABEL) == MANAGED_BY
+        return self.labels.get(naming.MANAGED_BY_LABEL) == naming.MANAGED_BY
 
 
 def discover(
@@ -239,13 +235,13 @@ def tenant_namespace(cluster: Cluster, remote_cluster_id: str) -> str | None:
         f"these are not the credentials of a peering user for {remote_cluster_id} (liqoctl "
         f"generate peering-user --consumer-cluster-id {remote_cluster_id})"
     )
-    namespace = liqo.get(cluster, NAMESPACE, TENANT_NAMESPACE_PREFIX + remote_cluster_id, fix=fix)
+    namespace = liqo.get(cluster, NAMESPACE, naming.tenant_namespace(remote_cluster_id), fix=fix)
     if namespace is None:
         return None
     labels = _labels(namespace)
-    if labels.get(REMOTE_CLUSTER_ID_LABEL) != remote_cluster_id:
+    if labels.get(naming.REMOTE_CLUSTER_ID_LABEL) != remote_cluster_id:
         return None
-    if TENANT_NAMESPACE_LABEL not in labels:
+    if naming.TENANT_NAMESPACE_LABEL not in labels:
         return None
     return str(namespace["metadata"]["name"])
 
@@ -271,7 +267,7 @@ def peering_objects(
     Those carrying ``app.kubernetes.io/managed-by: liqo-shortcut`` are this tool's; any other is a
     peering made by someone else, to be reported and left alone.
     """
-    selector = {REMOTE_CLUSTER_ID_LABEL: remote_cluster_id}
+    selector = {naming.REMOTE_CLUSTER_ID_LABEL: remote_cluster_id}
     found: list[PeeringObject] = []
     for resource in (CONFIGURATION, GATEWAY_SERVER, GATEWAY_CLIENT, PUBLIC_KEY):
         for obj in liqo.list_objects(cluster, resource, namespace, selector):

@@ -18,7 +18,12 @@ from typing import TypeVar
 
 from liqoshortcut.core import forge
 from liqoshortcut.core.gateway import GatewaySettings
-from liqoshortcut.core.naming import is_owned_by, shortcut_name, tenant_namespace
+from liqoshortcut.core.naming import (
+    REMOTE_CLUSTER_ID_LABEL,
+    is_owned_by,
+    shortcut_name,
+    tenant_namespace,
+)
 from liqoshortcut.errors import (
     Interrupted,
     PreconditionFailed,
@@ -256,7 +261,7 @@ class ConnectRun:
     def _wait_connected(self, edge: Edge) -> None:
         peer = self.shortcut.peer_of(edge)
         namespace = self.shortcut.namespace_on(edge)
-        labels = {"liqo.io/remote-cluster-id": peer.cluster_id}
+        labels = {REMOTE_CLUSTER_ID_LABEL: peer.cluster_id}
 
         def connected() -> bool | None:
             connections = liqo.list_objects(edge.cluster, CONNECTION, namespace, labels)
