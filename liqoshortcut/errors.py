@@ -31,7 +31,7 @@ class ExitCode(IntEnum):
         4,
         "a precondition failed (cluster, credentials, Liqo); nothing was changed",
     )
-    INTERRUPTED = 130, "interrupted (128 + SIGINT, the shell's convention)"
+    INTERRUPTED = 130, "interrupted (Ctrl-C or SIGTERM); anything the run created was rolled back"
 
 
 class ShortcutError(Exception):

@@ -9,10 +9,12 @@ typer 0.29 vendors click as `typer._click`, hence that import; pyproject pins ty
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -21,7 +23,7 @@ from typer._click.exceptions import ClickException
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
-from liqoshortcut.cli import completion, create, delete, version
+from liqoshortcut.cli import completion, create, delete, listing, version
 from liqoshortcut.cli.environment import Environment, environment
 from liqoshortcut.errors import ExitCode, ShortcutError, exit_code_for
 
@@ -68,6 +70,7 @@ def shared_options(
 
 app.command()(create.create)
 app.command()(delete.delete)
+app.command("list")(listing.list_shortcuts)
 app.command()(version.version)
 app.command()(completion.completion)
 
@@ -112,6 +115,12 @@ def run(args: Sequence[str], env: Environment) -> int:
     return result if isinstance(result, int) else ExitCode.SUCCESS
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # the workflow rolls back on it, as on Ctrl-C
+
+
 def main() -> None:
     """Entry point of the `kubectl-shortcut` console script."""
+    # `timeout`, CI cancellations and `kill` send SIGTERM: roll back as for Ctrl-C, not just die.
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(run(sys.argv[1:], Environment.from_process()))

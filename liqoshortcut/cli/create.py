@@ -64,9 +64,11 @@ def create(
 
     from liqoshortcut.cli.progress import reporter
     from liqoshortcut.core.gateway import GatewaySettings, usage_error
+    from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.connect import ConnectRun
     from liqoshortcut.workflow.preflight import prepare
+    from liqoshortcut.workflow.records import recorded
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
@@ -98,7 +100,15 @@ def create(
     for warning in preflight.warnings:
         env.stderr.write(f"warning: {warning}\n")
     shortcut = preflight.shortcut
-    ConnectRun(shortcut, deadline, reporter(env, quiet)).run()
+    record = ShortcutRecord(
+        name=shortcut.name,
+        server=EdgeRecord(shortcut.server.cluster.name, shortcut.server.cluster_id),
+        client=EdgeRecord(shortcut.client.cluster.name, shortcut.client.cluster_id),
+        state=State.CREATING,
+    )
+    reached = State.CONNECTED if wait else State.CREATED
+    with recorded(preflight.central, liqo_namespace, record, reached):
+        ConnectRun(shortcut, deadline, reporter(env, quiet)).run()
     summary = {
         "name": shortcut.name,
         "server": {

@@ -36,6 +36,7 @@ def delete(
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.disconnect import disconnect
     from liqoshortcut.workflow.preflight import prepare
+    from liqoshortcut.workflow.records import forget
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
@@ -50,9 +51,11 @@ def delete(
     )
     shortcut = preflight.shortcut
     removed = disconnect(shortcut, deadline, reporter(env, quiet))
+    recorded = forget(preflight.central, liqo_namespace, shortcut.name)
     text = (
-        f"shortcut {shortcut.name} deleted ({removed} objects removed)"
-        if removed
+        f"shortcut {shortcut.name} deleted ({removed} object{'' if removed == 1 else 's'} removed)"
+        if removed or recorded
         else f"shortcut {shortcut.name} not found: nothing to delete"
     )
-    write_data(env, output, {"name": shortcut.name, "removed": removed}, text=text)
+    data = {"name": shortcut.name, "removed": removed, "recordRemoved": recorded}
+    write_data(env, output, data, text=text)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi, V1Namespace
+from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi, V1ConfigMap, V1Namespace
 
 from liqoshortcut.errors import PreconditionFailed
 from liqoshortcut.kube.clients import Cluster
@@ -80,7 +80,8 @@ def create(
 ) -> Manifest:
     """Create ``manifest``; with ``dry_run`` the API server validates it and persists nothing.
 
-    Namespaces can be created too: liqoctl creates the peer's tenant namespace when it may.
+    Namespaces can be created too: liqoctl creates the peer's tenant namespace when it may;
+    and ConfigMaps, the record of a shortcut in the central cluster.
     """
     namespace, name = _where(manifest)
     dry = "All" if dry_run else None
@@ -89,6 +90,13 @@ def create(
         if resource == NAMESPACE:
             created = CoreV1Api(cluster.api).create_namespace(
                 V1Namespace.model_validate(manifest), dry_run=dry, field_manager=FIELD_MANAGER
+            )
+        elif resource == CONFIG_MAP:
+            created = CoreV1Api(cluster.api).create_namespaced_config_map(
+                _required(namespace, manifest),
+                V1ConfigMap.model_validate(manifest),
+                dry_run=dry,
+                field_manager=FIELD_MANAGER,
             )
         else:
             created = _custom(cluster).create_namespaced_custom_object(
@@ -111,17 +119,28 @@ def update(
     A concurrent change makes this fail with `Conflict` rather than overwrite it.
     """
     namespace, name = _where(manifest)
+    dry = "All" if dry_run else None
     with api_call(cluster, Action("update", resource, namespace, name)):
-        replaced = _custom(cluster).replace_namespaced_custom_object(
-            resource.group,
-            resource.version,
-            _required(namespace, manifest),
-            resource.plural,
-            _required(name, manifest),
-            manifest,
-            dry_run="All" if dry_run else None,
-            field_manager=FIELD_MANAGER,
-        )
+        replaced: object
+        if resource == CONFIG_MAP:
+            replaced = CoreV1Api(cluster.api).replace_namespaced_config_map(
+                _required(name, manifest),
+                _required(namespace, manifest),
+                V1ConfigMap.model_validate(manifest),
+                dry_run=dry,
+                field_manager=FIELD_MANAGER,
+            )
+        else:
+            replaced = _custom(cluster).replace_namespaced_custom_object(
+                resource.group,
+                resource.version,
+                _required(namespace, manifest),
+                resource.plural,
+                _required(name, manifest),
+                manifest,
+                dry_run=dry,
+                field_manager=FIELD_MANAGER,
+            )
     return _manifest(cluster, replaced)
 
 
@@ -169,6 +188,10 @@ def delete(
             if resource == NAMESPACE:
                 CoreV1Api(cluster.api).delete_namespace(
                     name, propagation_policy=propagation, dry_run=dry
+                )
+            elif resource == CONFIG_MAP:
+                CoreV1Api(cluster.api).delete_namespaced_config_map(
+                    name, _ns(namespace), propagation_policy=propagation, dry_run=dry
                 )
             else:
                 _custom(cluster).delete_namespaced_custom_object(

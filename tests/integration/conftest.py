@@ -7,13 +7,17 @@ a lab somebody else started is left running.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from kubernetes.client import ApiClient
 
-from lab.cluster import Lab
+from lab import build
+from lab.cluster import Lab, kubeconfig_path
 from lab.kubeclient import api_client
 
 
@@ -43,3 +47,26 @@ def kube(lab: Lab) -> Callable[[str], ApiClient]:
 def unique_name() -> str:
     """A DNS-safe name no other test uses, so tests never trip over each other's objects."""
     return f"t-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def shortcut_cli(lab: Lab) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``kubectl shortcut ARGS`` as a user would: through kubectl, with the venv on PATH."""
+    kubectl = str(build.kube_binaries()["kubectl"])
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        KUBECONFIG=str(kubeconfig_path()),
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [kubectl, "shortcut", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=180,
+            check=False,
+        )
+
+    return run

@@ -17,79 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
-from kubernetes import client
 from kubernetes.client import ApiClient
 
-from lab import build
 from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
 from liqoshortcut.errors import ExitCode
+from tests.integration.snapshots import settled, snapshot
 
 pytestmark = pytest.mark.integration
-
-CLUSTERS = ("central", "edge-a", "edge-b")
-LIQO_KINDS = (
-    ("networking.liqo.io", "v1beta1", "configurations"),
-    ("networking.liqo.io", "v1beta1", "gatewayservers"),
-    ("networking.liqo.io", "v1beta1", "gatewayclients"),
-    ("networking.liqo.io", "v1beta1", "publickeies"),
-    ("networking.liqo.io", "v1beta1", "connections"),
-    ("core.liqo.io", "v1beta1", "foreignclusters"),
-)
-
-Snapshot = dict[str, set[tuple[str, str, str]]]
-
-
-def snapshot(kube: Callable[[str], ApiClient]) -> Snapshot:
-    """Liqo objects and namespaces of all three clusters, with the version each was read at."""
-    found: Snapshot = {}
-    for name in CLUSTERS:
-        custom = client.CustomObjectsApi(kube(name))
-        objects: set[tuple[str, str, str]] = set()
-        for group, version, plural in LIQO_KINDS:
-            listing: dict[str, Any] = custom.list_cluster_custom_object(group, version, plural)  # type: ignore[assignment]
-            for item in listing["items"]:
-                meta = item["metadata"]
-                where = f"{meta.get('namespace', '')}/{meta['name']}"
-                objects.add((plural, where, f"{meta['uid']}@{meta['resourceVersion']}"))
-        for ns in client.CoreV1Api(kube(name)).list_namespace().items:
-            assert ns.metadata is not None
-            objects.add(("namespaces", str(ns.metadata.name), str(ns.metadata.uid)))
-        found[name] = objects
-    return found
-
-
-def without_connection_versions(state: Snapshot) -> Snapshot:
-    # Connected Connections refresh their latency every few seconds: compare them by uid only.
-    return {
-        cluster: {
-            (kind, where, version.split("@")[0] if kind == "connections" else version)
-            for kind, where, version in objects
-        }
-        for cluster, objects in state.items()
-    }
-
-
-@pytest.fixture
-def shortcut_cli(lab: Lab) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run ``kubectl shortcut ARGS`` as a user would: through kubectl, with the venv on PATH."""
-    kubectl = str(build.kube_binaries()["kubectl"])
-    env = dict(
-        os.environ,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        KUBECONFIG=str(kubeconfig_path()),
-    )
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [kubectl, "shortcut", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=180,
-            check=False,
-        )
-
-    return run
 
 
 @pytest.fixture
@@ -108,13 +42,13 @@ def test_create_connects_the_edges_a_rerun_is_a_no_op_and_delete_restores_them(
     assert yaml.safe_load(created.stdout)["name"] == "edge-a--edge-b"
     assert "create GatewayServer liqo-tenant-edge-a/edge-a: done" in created.stderr
 
-    after_create = without_connection_versions(snapshot(kube))
+    after_create = snapshot(kube)
     again = shortcut_cli("create", "edge-a", "edge-b")
     assert again.returncode == ExitCode.SUCCESS, again.stderr
     assert ": done" not in "\n".join(
         line for line in again.stderr.splitlines() if " create " in line
     )
-    assert without_connection_versions(snapshot(kube)) == after_create
+    assert snapshot(kube) == after_create
 
     deleted = shortcut_cli("delete", "edge-a", "edge-b")
     assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
@@ -204,7 +138,7 @@ def test_bad_input_gets_one_line_its_exit_code_and_changes_nothing(
 ) -> None:
     files = {"{broken}": broken_kubeconfig, "{unreachable}": unreachable_kubeconfig}
     argv = [str(files[a](tmp_path)) if a in files else a for a in args]
-    before = without_connection_versions(snapshot(kube))
+    before = snapshot(kube)
     result = shortcut_cli("create", *argv)
     assert result.returncode == exit_code, result.stderr
     lines = result.stderr.splitlines()
@@ -213,18 +147,19 @@ def test_bad_input_gets_one_line_its_exit_code_and_changes_nothing(
     assert says in lines[0]
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
-    assert without_connection_versions(snapshot(kube)) == before
+    assert snapshot(kube) == before
 
 
 @pytest.mark.parametrize(
-    ("faults", "reached", "times"),
+    ("faults", "reached", "times", "sent"),
     [
-        ({"edge-a": {"configuration": "hang"}}, "create Configuration", 2),
-        ({"edge-b": {"gateway-pod": "hang"}}, "create GatewayServer", 1),
-        ({"edge-a": {"gateway-pod": "hang"}}, "create GatewayClient", 1),
-        ({"edge-b": {"connected": "hang"}}, "create PublicKey", 2),
+        ({"edge-a": {"configuration": "hang"}}, "create Configuration", 2, signal.SIGINT),
+        ({"edge-b": {"gateway-pod": "hang"}}, "create GatewayServer", 1, signal.SIGINT),
+        ({"edge-a": {"gateway-pod": "hang"}}, "create GatewayClient", 1, signal.SIGINT),
+        ({"edge-b": {"connected": "hang"}}, "create PublicKey", 2, signal.SIGINT),
+        ({"edge-a": {"gateway-pod": "hang"}}, "create GatewayClient", 1, signal.SIGTERM),
     ],
-    ids=["configuration", "server-pod", "client-pod", "connection"],
+    ids=["configuration", "server-pod", "client-pod", "connection", "sigterm-client-pod"],
 )
 def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
     lab: Lab,
@@ -233,8 +168,9 @@ def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
     faults: dict[str, Any],
     reached: str,
     times: int,
+    sent: signal.Signals,
 ) -> None:
-    before = without_connection_versions(snapshot(kube))
+    before = snapshot(kube)
     set_emulator_faults(faults)
     stderr_path = tmp_path / "stderr"
     try:
@@ -252,13 +188,10 @@ def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
                 assert time.monotonic() < deadline, "the run never reached the hung step"
                 time.sleep(0.1)
             time.sleep(0.5)  # well inside the hung wait now
-            run.send_signal(signal.SIGINT)
+            run.send_signal(sent)
             assert run.wait(timeout=90) == ExitCode.INTERRUPTED
     finally:
         set_emulator_faults({})
     last_line = stderr_path.read_text().splitlines()[-1]
     assert last_line == "error: interrupted; everything this run created was removed"
-    deadline = time.monotonic() + 60
-    while without_connection_versions(snapshot(kube)) != before and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert without_connection_versions(snapshot(kube)) == before
+    assert settled(kube, before) == before

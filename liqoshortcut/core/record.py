@@ -1,0 +1,116 @@
+"""The record of a shortcut kept in the central cluster, so `list` needs no edge credentials.
+
+`create` writes it before touching the edges and updates it when done; `delete` removes it last.
+A run killed midway therefore leaves a record saying ``Creating``, which `list` shows and a re-run
+or a `delete` settles. It is a ConfigMap in Liqo's namespace of the central cluster: every Liqo
+install has that namespace, and a ConfigMap needs no CRD. It holds names and cluster IDs only:
+nothing secret (no server address, no credential) ever goes in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from liqoshortcut.core.naming import MANAGED_BY, MANAGED_BY_LABEL, SHORTCUT_LABEL, ownership_labels
+
+COMPONENT_LABEL: Final = "app.kubernetes.io/component"
+RECORD_COMPONENT: Final = "shortcut-record"
+RECORD_PREFIX: Final = "liqo-shortcut-"
+
+
+class State(StrEnum):
+    CREATING = "Creating"  # a run is (or was, if killed) under way: re-run create or delete
+    CONNECTED = "Connected"  # both Connections reported Connected
+    CREATED = "Created"  # made with --no-wait: the Connections were not waited for
+    FAILED = "Failed"  # a run failed over objects an earlier run left: see ``message``
+
+
+@dataclass(frozen=True)
+class EdgeRecord:
+    context: str  # the edge's name as the user gave it
+    cluster_id: str
+
+
+@dataclass(frozen=True)
+class ShortcutRecord:
+    name: str
+    server: EdgeRecord
+    client: EdgeRecord
+    state: State
+    message: str = ""
+    created: datetime | None = None  # set by the API server; None before the first write
+
+    def to_config_map(self, namespace: str) -> dict[str, Any]:
+        data = {
+            "server.context": self.server.context,
+            "server.clusterID": self.server.cluster_id,
+            "client.context": self.client.context,
+            "client.clusterID": self.client.cluster_id,
+            "state": str(self.state),
+        }
+        if self.message:
+            data["message"] = self.message
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": record_name(self.name),
+                "namespace": namespace,
+                "labels": record_selector() | ownership_labels(self.name),
+            },
+            "data": data,
+        }
+
+    @classmethod
+    def from_config_map(cls, config_map: dict[str, Any]) -> ShortcutRecord:
+        metadata, data = config_map["metadata"], config_map.get("data") or {}
+        created = metadata.get("creationTimestamp")
+        try:
+            state, message = State(data.get("state", "")), data.get("message", "")
+        except ValueError:  # edited by hand: show it, do not fail the whole listing
+            state, message = State.FAILED, f"unknown state {data.get('state')!r}"
+        return cls(
+            name=metadata["labels"][SHORTCUT_LABEL],
+            server=EdgeRecord(data.get("server.context", ""), data.get("server.clusterID", "")),
+            client=EdgeRecord(data.get("client.context", ""), data.get("client.clusterID", "")),
+            state=state,
+            message=message,
+            created=datetime.fromisoformat(created) if created else None,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """For `-o json|yaml`: camelCase like the Kubernetes objects it sits beside."""
+        shown: dict[str, Any] = {
+            "name": self.name,
+            "server": {"context": self.server.context, "clusterID": self.server.cluster_id},
+            "client": {"context": self.client.context, "clusterID": self.client.cluster_id},
+            "state": str(self.state),
+        }
+        if self.message:
+            shown["message"] = self.message
+        if self.created is not None:
+            shown["created"] = self.created.isoformat().replace("+00:00", "Z")
+        return shown
+
+
+def record_name(shortcut: str) -> str:
+    return f"{RECORD_PREFIX}{shortcut}"
+
+
+def record_selector() -> dict[str, str]:
+    """The labels every record carries, whatever its shortcut: how `list` finds them all."""
+    return {MANAGED_BY_LABEL: MANAGED_BY, COMPONENT_LABEL: RECORD_COMPONENT}
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    """A short age in kubectl's spirit: 90s, 12m, 5h, 3d (a unit once two of it have passed)."""
+    if since is None:
+        return "<unknown>"
+    seconds = max(0, int((now - since).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -1,0 +1,89 @@
+"""Keeping a shortcut's record in the central cluster in step with what a run does on the edges.
+
+The record is written before the first change on an edge and settled after the last, so that at
+any moment, even after a `kill -9`, `list` shows every shortcut that has objects on the edges.
+A run that fails takes back a record it created, together with its objects; a record an earlier
+run left stays, marked Failed, because that run's objects stay too (this run never deletes what
+it did not create).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from liqoshortcut.core.naming import is_owned_by
+from liqoshortcut.core.record import ShortcutRecord, State, record_name, record_selector
+from liqoshortcut.errors import PreconditionFailed, RollbackIncomplete, ShortcutError
+from liqoshortcut.kube import liqo
+from liqoshortcut.kube.clients import Cluster
+from liqoshortcut.kube.resources import CONFIG_MAP
+
+
+@contextmanager
+def recorded(
+    central: Cluster, namespace: str, record: ShortcutRecord, reached: State
+) -> Iterator[None]:
+    """Keep ``record`` around a run: new ones say Creating until the run has ``reached`` its end.
+
+    An exception leaving the block removes a record this call created, or marks an earlier one
+    Failed; an existing record is not touched while the run works, so a re-run that changes
+    nothing on the edges changes nothing here either.
+    """
+    name = record_name(record.name)
+    existing = liqo.get(central, CONFIG_MAP, name, namespace)
+    if existing is not None and not is_owned_by(existing["metadata"].get("labels"), record.name):
+        raise PreconditionFailed(
+            f"ConfigMap {namespace}/{name} on {central.name} exists and was not made by "
+            "liqo-shortcut; it is left alone: rename or remove it"
+        )
+    creating = record.to_config_map(namespace)
+    if existing is None:
+        liqo.create(central, CONFIG_MAP, creating)
+    try:
+        yield
+    except BaseException as error:
+        try:
+            if existing is None:
+                liqo.delete(central, CONFIG_MAP, name, namespace)
+            else:
+                failed = {**creating["data"], "state": str(State.FAILED), "message": str(error)}
+                _write(central, namespace, name, failed)
+        except ShortcutError as unsettled:
+            raise RollbackIncomplete(
+                f"{error}; its record could not be settled ({unsettled}): remove ConfigMap "
+                f"{namespace}/{name} from the central cluster"
+            ) from error
+        raise
+    # Outside the try: the edges are done now, a failure to say so must not undo the record.
+    final = {**creating["data"], "state": str(reached)}
+    if final != ((existing or creating).get("data") or {}):
+        _write(central, namespace, name, final)
+
+
+def forget(central: Cluster, namespace: str, shortcut: str) -> bool:
+    """Remove the record of ``shortcut``; False if there was none (or it is not ours)."""
+    name = record_name(shortcut)
+    existing = liqo.get(central, CONFIG_MAP, name, namespace)
+    if existing is None or not is_owned_by(existing["metadata"].get("labels"), shortcut):
+        return False
+    return liqo.delete(central, CONFIG_MAP, name, namespace)
+
+
+def all_records(central: Cluster, namespace: str) -> list[ShortcutRecord]:
+    """Every recorded shortcut, by name."""
+    found = liqo.list_objects(
+        central,
+        CONFIG_MAP,
+        namespace,
+        record_selector(),
+        fix=f"use credentials that may list ConfigMaps in {namespace} on the central cluster",
+    )
+    return sorted((ShortcutRecord.from_config_map(item) for item in found), key=lambda r: r.name)
+
+
+def _write(central: Cluster, namespace: str, name: str, data: dict[str, str]) -> None:
+    def replace_data(config_map: liqo.Manifest) -> None:
+        config_map["data"] = data
+
+    liqo.mutate(central, CONFIG_MAP, name, namespace, replace_data)

@@ -1,0 +1,301 @@
+"""`list` from central alone, and runs that die or meet API errors midway.
+
+The record of a shortcut lives in central, so `list` is run with a kubeconfig holding only
+central's context. A `kill -9` cannot roll back: the record says Creating and the next `create`
+converges. An API server that refuses a write (a real ValidatingAdmissionPolicy, not a mock) at any
+step of the sequence ends in a rollback to exactly the state before.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from lab.cluster import kubeconfig_path, set_emulator_faults
+from liqoshortcut.core import forge
+from liqoshortcut.core.gateway import GatewaySettings
+from liqoshortcut.core.naming import MANAGED_BY, MANAGED_BY_LABEL
+from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State
+from liqoshortcut.errors import ExitCode
+from tests.integration.snapshots import settled, snapshot
+
+pytestmark = pytest.mark.integration
+
+CLI = Callable[..., subprocess.CompletedProcess[str]]
+REFUSAL = "refused by the test's admission policy"
+
+
+@pytest.fixture
+def central_only(tmp_path: Path) -> Path:
+    """The lab's kubeconfig cut down to central: no way to reach an edge."""
+    config = yaml.safe_load(kubeconfig_path().read_text())
+    config["contexts"] = [c for c in config["contexts"] if c["name"] == "central"]
+    config["clusters"] = [c for c in config["clusters"] if c["name"] == "central"]
+    kept_users = {c["context"]["user"] for c in config["contexts"]}
+    config["users"] = [u for u in config["users"] if u["name"] in kept_users]
+    config["current-context"] = "central"
+    path = tmp_path / "central-only"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def deleted_afterwards(shortcut_cli: CLI) -> Iterator[None]:
+    yield
+    set_emulator_faults({})
+    assert shortcut_cli("delete", "edge-a", "edge-b", "-q").returncode == ExitCode.SUCCESS
+
+
+def listed(shortcut_cli: CLI, kubeconfig: Path) -> list[dict[str, Any]]:
+    result = shortcut_cli("list", "--kubeconfig", str(kubeconfig), "-o", "yaml")
+    assert result.returncode == ExitCode.SUCCESS, result.stderr
+    shortcuts: list[dict[str, Any]] = yaml.safe_load(result.stdout)["shortcuts"]
+    return shortcuts
+
+
+def test_list_reads_central_alone_and_follows_create_and_delete(
+    shortcut_cli: CLI, kube: Callable[[str], ApiClient], central_only: Path
+) -> None:
+    before = snapshot(kube)
+    empty = shortcut_cli("list", "--kubeconfig", str(central_only))
+    assert empty.returncode == ExitCode.SUCCESS
+    assert empty.stdout == ""
+    assert empty.stderr.startswith("No shortcuts found in namespace liqo of the central cluster")
+
+    try:
+        created = shortcut_cli("create", "edge-a", "edge-b", "--no-wait", "-q")
+        assert created.returncode == ExitCode.SUCCESS, created.stderr
+        (shortcut,) = listed(shortcut_cli, central_only)
+        assert shortcut["state"] == "Created"  # --no-wait: the Connections were not waited for
+        assert shortcut["server"] == {"context": "edge-b", "clusterID": "edge-b"}
+        assert shortcut["client"] == {"context": "edge-a", "clusterID": "edge-a"}
+
+        waited = shortcut_cli("create", "edge-a", "edge-b", "-q")
+        assert waited.returncode == ExitCode.SUCCESS, waited.stderr
+        table = shortcut_cli("list", "--kubeconfig", str(central_only))
+        header, row = table.stdout.splitlines()
+        assert header.split() == ["NAME", "SERVER", "CLIENT", "STATE", "AGE"]
+        name, server, client_edge, state, age = row.split()
+        assert (name, server, client_edge, state) == (
+            "edge-a--edge-b",
+            "edge-b",
+            "edge-a",
+            "Connected",
+        )
+        assert age.endswith("s")
+    finally:
+        deleted = shortcut_cli("delete", "edge-a", "edge-b", "-o", "json")
+    assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
+    assert '"recordRemoved": true' in deleted.stdout
+    assert listed(shortcut_cli, central_only) == []
+    assert settled(kube, before) == before
+
+
+def test_kill_9_midway_leaves_a_creating_record_and_create_again_converges(
+    shortcut_cli: CLI,
+    kube: Callable[[str], ApiClient],
+    central_only: Path,
+    tmp_path: Path,
+    deleted_afterwards: None,
+) -> None:
+    before = snapshot(kube)
+    set_emulator_faults({"edge-a": {"gateway-pod": "hang"}})
+    stderr_path = tmp_path / "stderr"
+    with stderr_path.open("w") as stderr:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "liqoshortcut.cli", "create", "edge-a", "edge-b"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=dict(os.environ, KUBECONFIG=str(kubeconfig_path())),
+        )
+        deadline = time.monotonic() + 60
+        client_made = "create GatewayClient liqo-tenant-edge-b/edge-b: done"
+        while client_made not in stderr_path.read_text():
+            assert run.poll() is None, stderr_path.read_text()
+            assert time.monotonic() < deadline, "the run never reached the client's gateway pod"
+            time.sleep(0.1)
+        run.send_signal(signal.SIGKILL)
+        assert run.wait(timeout=10) == -signal.SIGKILL
+    (record,) = listed(shortcut_cli, central_only)
+    assert record["state"] == "Creating"  # no rollback ran: the record says so
+
+    set_emulator_faults({})
+    again = shortcut_cli("create", "edge-a", "edge-b")
+    assert again.returncode == ExitCode.SUCCESS, again.stderr
+    assert "create GatewayServer liqo-tenant-edge-a/edge-a: skipped (already there)" in again.stderr
+    (record,) = listed(shortcut_cli, central_only)
+    assert record["state"] == "Connected"
+
+    deleted = shortcut_cli("delete", "edge-a", "edge-b", "-q")
+    assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
+    assert settled(kube, before) == before
+
+
+def test_a_failed_rerun_keeps_what_an_earlier_run_made_and_marks_the_record_failed(
+    shortcut_cli: CLI, central_only: Path, deleted_afterwards: None
+) -> None:
+    set_emulator_faults({"edge-b": {"connected": "hang"}})  # edge-b's Connection never comes up
+    made = shortcut_cli("create", "edge-a", "edge-b", "--no-wait", "-q")
+    assert made.returncode == ExitCode.SUCCESS, made.stderr
+    rerun = shortcut_cli("create", "edge-a", "edge-b", "--timeout", "10s", "-q")
+    assert rerun.returncode == ExitCode.FAILED, rerun.stderr
+    assert rerun.stderr.strip().endswith("nothing had been created")
+    (record,) = listed(shortcut_cli, central_only)
+    assert record["state"] == "Failed"
+    assert "timed out" in record["message"]
+
+
+# Each write of the sequence, refused by the API server of the cluster it goes to.
+REFUSED_WRITES = [
+    ("central", "", "configmaps"),  # the record, the first write of all
+    ("edge-b", "", "namespaces"),  # edge-a's tenant namespace on edge-b
+    ("edge-a", "networking.liqo.io", "configurations"),
+    ("edge-b", "networking.liqo.io", "gatewayservers"),
+    ("edge-a", "networking.liqo.io", "gatewayclients"),
+    ("edge-b", "networking.liqo.io", "publickeies"),
+]
+
+
+@pytest.fixture
+def refuse_writes(kube: Callable[[str], ApiClient]) -> Iterator[Callable[[str, str, str], None]]:
+    """Make one cluster's API server refuse to create one resource carrying our label."""
+    made: list[tuple[str, str]] = []
+
+    def refuse(cluster: str, group: str, plural: str) -> None:
+        name = f"refuse-{plural}-{uuid.uuid4().hex[:6]}"
+        ours = (
+            f"has(object.metadata.labels) && '{MANAGED_BY_LABEL}' in object.metadata.labels && "
+            f"object.metadata.labels['{MANAGED_BY_LABEL}'] == '{MANAGED_BY}'"
+        )
+        rule = {
+            "apiGroups": [group],
+            "apiVersions": ["*"],
+            "operations": ["CREATE"],
+            "resources": [plural],
+        }
+        policy = {
+            "metadata": {"name": name},
+            "spec": {
+                "failurePolicy": "Fail",
+                "matchConstraints": {"resourceRules": [rule]},
+                "validations": [
+                    {
+                        "expression": f"!({ours})",
+                        "message": REFUSAL,
+                    }
+                ],
+            },
+        }
+        binding = {
+            "metadata": {"name": name},
+            "spec": {"policyName": name, "validationActions": ["Deny"]},
+        }
+        api = client.AdmissionregistrationV1Api(kube(cluster))
+        api.create_validating_admission_policy(
+            client.V1ValidatingAdmissionPolicy.model_validate(policy)
+        )
+        made.append((cluster, name))
+        api.create_validating_admission_policy_binding(
+            client.V1ValidatingAdmissionPolicyBinding.model_validate(binding)
+        )
+        _wait_until_enforced(kube(cluster), group, plural)
+
+    yield refuse
+    for cluster, name in made:
+        api = client.AdmissionregistrationV1Api(kube(cluster))
+        api.delete_validating_admission_policy_binding(name)
+        api.delete_validating_admission_policy(name)
+
+
+def _probe(plural: str) -> dict[str, Any]:
+    """A valid object of ``plural`` carrying our labels: schema validation runs before policies."""
+    where = {"shortcut": "probe", "remote_cluster_id": "probe", "namespace": "default"}
+    settings = GatewaySettings()
+    objects: dict[str, Callable[[], dict[str, Any]]] = {
+        "namespaces": lambda: forge.tenant_namespace(shortcut="probe", remote_cluster_id="probe"),
+        "configmaps": lambda: ShortcutRecord(
+            "probe", EdgeRecord("a", "a"), EdgeRecord("b", "b"), State.CREATING
+        ).to_config_map("default"),
+        "configurations": lambda: forge.configuration(
+            **where, pod_cidrs=("10.0.0.0/16",), external_cidr="10.1.0.0/16"
+        ),
+        "gatewayservers": lambda: forge.gateway_server(
+            **where, settings=settings, template_namespace="liqo"
+        ),
+        "gatewayclients": lambda: forge.gateway_client(
+            **where,
+            settings=settings,
+            endpoint=forge.ServerEndpoint(addresses=("10.0.0.1",), port=51840),
+            template_namespace="liqo",
+        ),
+        "publickeies": lambda: forge.public_key(
+            **where,
+            key_base64="cHJvYmU=",
+            owner=forge.OwnerGateway(kind="GatewayServer", name="probe", uid=str(uuid.uuid4())),
+        ),
+    }
+    return objects[plural]()
+
+
+def _wait_until_enforced(api: ApiClient, group: str, plural: str) -> None:
+    """Policies take effect a moment after they are created: probe with a dry-run write."""
+    probe = _probe(plural)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if plural == "namespaces":
+                client.CoreV1Api(api).create_namespace(
+                    client.V1Namespace.model_validate(probe), dry_run="All"
+                )
+            elif plural == "configmaps":
+                client.CoreV1Api(api).create_namespaced_config_map(
+                    "default", client.V1ConfigMap.model_validate(probe), dry_run="All"
+                )
+            else:
+                client.CustomObjectsApi(api).create_namespaced_custom_object(
+                    group, "v1beta1", "default", plural, probe, dry_run="All"
+                )
+        except ApiException as error:
+            if REFUSAL in str(error.body):
+                return
+            raise
+        time.sleep(0.2)
+    raise AssertionError(f"the admission policy on {plural} never took effect")
+
+
+@pytest.mark.parametrize(
+    ("cluster", "group", "plural"),
+    REFUSED_WRITES,
+    ids=[f"{cluster}-{plural}" for cluster, _, plural in REFUSED_WRITES],
+)
+def test_an_api_error_at_any_write_rolls_back_to_the_state_before(
+    shortcut_cli: CLI,
+    kube: Callable[[str], ApiClient],
+    refuse_writes: Callable[[str, str, str], None],
+    cluster: str,
+    group: str,
+    plural: str,
+) -> None:
+    refuse_writes(cluster, group, plural)
+    before = snapshot(kube)
+    result = shortcut_cli("create", "edge-a", "edge-b")
+    assert result.returncode in (ExitCode.FAILED, ExitCode.PRECONDITION_FAILED), result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("error: "), last
+    assert REFUSAL in last, last
+    assert "Traceback" not in result.stderr
+    assert settled(kube, before) == before
