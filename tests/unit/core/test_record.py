@@ -1,0 +1,81 @@
+"""The record of a shortcut: what `list` shows comes back exactly from what `create` wrote."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from liqoshortcut.core.naming import is_owned_by
+from liqoshortcut.core.record import (
+    EdgeRecord,
+    ShortcutRecord,
+    State,
+    age,
+    record_name,
+    record_selector,
+)
+
+RECORD = ShortcutRecord(
+    name="edge-a--edge-b",
+    server=EdgeRecord("edge-b", "b-id"),
+    client=EdgeRecord("edge-a", "a-id"),
+    state=State.CONNECTED,
+)
+
+
+def test_a_record_reads_back_from_its_config_map_as_the_api_server_returns_it() -> None:
+    config_map = RECORD.to_config_map("liqo")
+    config_map["metadata"]["creationTimestamp"] = "2026-11-25T09:30:39Z"
+    read = ShortcutRecord.from_config_map(config_map)
+    assert read.name == RECORD.name
+    assert (read.server, read.client, read.state) == (RECORD.server, RECORD.client, RECORD.state)
+    assert read.created == datetime(2026, 11, 25, 9, 30, 39, tzinfo=UTC)
+    assert read.as_dict()["created"] == "2026-11-25T09:30:39Z"
+
+
+def test_a_record_is_ours_found_by_one_selector_and_holds_no_server_or_credential() -> None:
+    config_map = RECORD.to_config_map("liqo")
+    labels = config_map["metadata"]["labels"]
+    assert config_map["metadata"]["name"] == record_name(RECORD.name)
+    assert is_owned_by(labels, RECORD.name)
+    assert labels.items() >= record_selector().items()
+    assert set(config_map["data"]) == {
+        "server.context",
+        "server.clusterID",
+        "client.context",
+        "client.clusterID",
+        "state",
+    }
+
+
+def test_a_hand_edited_state_is_shown_as_failed_with_what_was_found() -> None:
+    config_map = RECORD.to_config_map("liqo")
+    config_map["data"]["state"] = "Wobbly"
+    read = ShortcutRecord.from_config_map(config_map)
+    assert read.state is State.FAILED
+    assert read.message == "unknown state 'Wobbly'"
+
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "shown"),
+    [
+        (timedelta(seconds=0), "0s"),
+        (timedelta(seconds=119), "119s"),
+        (timedelta(minutes=2), "2m"),
+        (timedelta(minutes=119), "119m"),
+        (timedelta(hours=2), "2h"),
+        (timedelta(hours=47), "47h"),
+        (timedelta(days=2, hours=5), "2d"),
+        (timedelta(seconds=-5), "0s"),  # clock skew between here and the API server
+    ],
+)
+def test_age_reads_like_kubectl(elapsed: timedelta, shown: str) -> None:
+    assert age(NOW - elapsed, NOW) == shown
+
+
+def test_age_of_an_unwritten_record_is_unknown() -> None:
+    assert age(None, NOW) == "<unknown>"
