@@ -31,7 +31,10 @@ class ExitCode(IntEnum):
         4,
         "a precondition failed (cluster, credentials, Liqo); nothing was changed",
     )
-    INTERRUPTED = 130, "interrupted (Ctrl-C or SIGTERM); anything the run created was rolled back"
+    INTERRUPTED = (
+        130,
+        "interrupted (Ctrl-C, SIGTERM, or not confirmed); anything the run created was rolled back",
+    )
 
 
 class ShortcutError(Exception):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from liqoshortcut.cli.environment import environment
+from liqoshortcut.cli.environment import confirmed, environment
 from liqoshortcut.cli.options import (
     DEFAULT_TIMEOUT,
     ContextOption,
@@ -14,6 +14,7 @@ from liqoshortcut.cli.options import (
     LiqoNamespaceOption,
     QuietOption,
     TimeoutOption,
+    YesOption,
     timeout_seconds,
 )
 from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
@@ -29,10 +30,12 @@ def delete(
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     quiet: QuietOption = False,
     output: OutputOption = OutputFormat.TEXT,
+    yes: YesOption = False,
 ) -> None:
     """Tear down the shortcut between EDGE_A and EDGE_B; a missing one is not an error."""
     from liqoshortcut.cli.progress import reporter
     from liqoshortcut.core.gateway import GatewaySettings
+    from liqoshortcut.errors import Interrupted
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.disconnect import disconnect
     from liqoshortcut.workflow.preflight import prepare
@@ -50,6 +53,10 @@ def delete(
         liqo_namespace=liqo_namespace,
     )
     shortcut = preflight.shortcut
+    edges = f"{shortcut.server.cluster.name} and {shortcut.client.cluster.name}"
+    question = f"Delete shortcut {shortcut.name} and every object it made on {edges}?"
+    if not yes and not confirmed(env, question):
+        raise Interrupted("not confirmed: nothing was deleted")
     removed = disconnect(shortcut, deadline, reporter(env, quiet))
     recorded = forget(preflight.central, liqo_namespace, shortcut.name)
     text = (

@@ -23,6 +23,9 @@ class Environment:
     stderr_isatty: bool  # live progress on a terminal, plain lines in CI logs
     no_color: bool  # https://no-color.org: set and non-empty means no colour
     verbosity: int = 0  # set once from -v by the root callback; >= 1 shows stack traces
+    # Where a person can answer a confirmation; None when nobody is at a terminal (scripts, CI),
+    # where commands never ask and proceed as with --yes.
+    answers: TextIO | None = None
 
     @classmethod
     def from_process(cls) -> Environment:
@@ -31,7 +34,17 @@ class Environment:
             stderr=sys.stderr,
             stderr_isatty=sys.stderr.isatty(),
             no_color=bool(os.environ.get("NO_COLOR")),
+            answers=sys.stdin if sys.stdin.isatty() and sys.stderr.isatty() else None,
         )
+
+
+def confirmed(env: Environment, question: str) -> bool:
+    """Ask ``question`` on stderr and read y/N, when someone can answer; else yes."""
+    if env.answers is None:
+        return True
+    env.stderr.write(f"{question} [y/N]: ")
+    env.stderr.flush()
+    return env.answers.readline().strip().lower() in ("y", "yes")
 
 
 def environment(ctx: typer.Context) -> Environment:

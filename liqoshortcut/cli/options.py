@@ -29,6 +29,12 @@ TimeoutOption = Annotated[
     str, typer.Option("--timeout", help="Time budget for the whole run, e.g. 90s, 2m.")
 ]
 QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No progress on stderr.")]
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "-y", "--yes", help="Do not ask for confirmation (never asked without a terminal)."
+    ),
+]
 
 
 def timeout_seconds(value: str) -> float:

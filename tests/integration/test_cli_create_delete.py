@@ -6,6 +6,7 @@ three clusters (compared object by object, uid by uid, before and after).
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -20,6 +21,8 @@ import yaml
 from kubernetes.client import ApiClient
 
 from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
+from liqoshortcut.cli.app import run
+from liqoshortcut.cli.environment import Environment
 from liqoshortcut.errors import ExitCode
 from tests.integration.snapshots import settled, snapshot
 
@@ -195,3 +198,30 @@ def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
     last_line = stderr_path.read_text().splitlines()[-1]
     assert last_line == "error: interrupted; everything this run created was removed"
     assert settled(kube, before) == before
+
+
+def test_delete_at_a_terminal_asks_first_and_a_no_changes_nothing(
+    shortcut_cli: Callable[..., subprocess.CompletedProcess[str]],
+    kube: Callable[[str], ApiClient],
+    monkeypatch: pytest.MonkeyPatch,
+    clean_pair: None,
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig_path()))
+    assert shortcut_cli("create", "edge-a", "edge-b", "-q").returncode == ExitCode.SUCCESS
+
+    def delete_answering(answer: str, *flags: str) -> tuple[int, str]:
+        stderr = io.StringIO()
+        env = Environment(io.StringIO(), stderr, False, True, answers=io.StringIO(answer))
+        return run(["delete", "edge-a", "edge-b", "-q", *flags], env), stderr.getvalue()
+
+    before = snapshot(kube)
+    code, stderr = delete_answering("\n")  # Enter takes the default: no
+    assert code == ExitCode.INTERRUPTED
+    assert stderr.startswith("Delete shortcut edge-a--edge-b and every object it made on edge-b")
+    assert stderr.endswith("[y/N]: error: not confirmed: nothing was deleted\n")
+    assert snapshot(kube) == before
+
+    code, stderr = delete_answering("", "--yes")  # nobody answers: --yes must not ask
+    assert code == ExitCode.SUCCESS
+    assert stderr == ""
+    assert snapshot(kube) != before
