@@ -14,6 +14,7 @@ from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
 from liqoshortcut.kube.clients import Cluster, connect
+from liqoshortcut.kube.discovery import LiqoVersion
 from liqoshortcut.kube.kubeconfig import Kubeconfig
 from liqoshortcut.workflow.connect import Edge, Shortcut
 
@@ -63,6 +64,7 @@ def prepare(
                 f"{resolved.context} (cluster ID {facts.cluster_id}) is not a Liqo provider of "
                 f"the central cluster: peer it first (liqoctl peer)"
             )
+        _require_direct_path_liqo(cluster.name, facts.liqo_version)
         edges.append(Edge(cluster=cluster, facts=facts, liqo_namespace=liqo_namespace))
     if edges[0].cluster_id == edges[1].cluster_id:
         raise UsageError(
@@ -88,21 +90,25 @@ def _require_template(edge: Edge, name: str, present: tuple[str, ...]) -> None:
         )
 
 
+def _require_direct_path_liqo(edge: str, version: LiqoVersion) -> None:
+    """A shortcut exists to carry offloaded traffic, which Liqo does only from v1.2.0 on."""
+    parsed = _parse(version.version)
+    if parsed is not None and parsed < DIRECT_PATH_LIQO:
+        raise PreconditionFailed(
+            f"{edge} runs Liqo {version.version}, and Liqo routes offloaded traffic over a "
+            "shortcut only from v1.2.0 on: upgrade Liqo there"
+        )
+
+
 def _warnings(edges: list[Edge]) -> list[str]:
-    """Situations where the peering works but the direct data path will not; said, not refused."""
+    """Situations where the peering works but the direct data path may not; said, not refused."""
     found = []
     for edge in edges:
         version = edge.facts.liqo_version
-        parsed = _parse(version.version)
-        if parsed is None:
+        if _parse(version.version) is None:
             found.append(
                 f"the Liqo version of {edge.cluster.name} is unknown ({version.source}); the "
                 "direct data path needs Liqo v1.2.0 or later"
-            )
-        elif parsed < DIRECT_PATH_LIQO:
-            found.append(
-                f"{edge.cluster.name} runs Liqo {version.version}: the edges will be connected, "
-                "but Liqo routes offloaded traffic over it only from v1.2.0 on: upgrade Liqo"
             )
     shared = set(edges[0].facts.pod_cidrs) & set(edges[1].facts.pod_cidrs)
     if shared:
