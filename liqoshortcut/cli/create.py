@@ -107,8 +107,11 @@ def create(
         state=State.CREATING,
     )
     reached = State.CONNECTED if wait else State.CREATED
-    with recorded(preflight.central, liqo_namespace, record, reached):
-        ConnectRun(shortcut, deadline, reporter(env, quiet)).run()
+    with (
+        recorded(preflight.central, liqo_namespace, record, reached),
+        reporter(env, quiet) as report,
+    ):
+        ConnectRun(shortcut, deadline, report).run()
     summary = {
         "name": shortcut.name,
         "server": {

@@ -57,7 +57,8 @@ def delete(
     question = f"Delete shortcut {shortcut.name} and every object it made on {edges}?"
     if not yes and not confirmed(env, question):
         raise Interrupted("not confirmed: nothing was deleted")
-    removed = disconnect(shortcut, deadline, reporter(env, quiet))
+    with reporter(env, quiet) as report:
+        removed = disconnect(shortcut, deadline, report)
     recorded = forget(preflight.central, liqo_namespace, shortcut.name)
     text = (
         f"shortcut {shortcut.name} deleted ({removed} object{'' if removed == 1 else 's'} removed)"
