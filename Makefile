@@ -7,12 +7,13 @@ BIN := $(VENV)/bin
 # The installed set is re-resolved only when the project's requirements change.
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint typecheck imports unit integration completions \
+.PHONY: help demo test bench lint typecheck imports unit integration completions \
         lab-build lab-up lab-down lab-status clean
 
 help:
 	@echo "make demo   start the local three-cluster lab and show what liqo-shortcut does on it"
 	@echo "make test   lint, type-check, import contracts, unit and integration tests (starts the lab)"
+	@echo "make bench  the benchmarks in bench/, each against its baseline; writes bench/results/latest.md"
 	@echo "make lab-up | lab-down | lab-status | lab-build | completions"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -42,6 +43,9 @@ unit: $(STAMP)
 
 integration: $(STAMP) lab-build
 	$(BIN)/pytest tests/integration
+
+bench: $(STAMP) lab-build
+	$(BIN)/python -m bench
 
 completions: $(STAMP)
 	$(BIN)/python completions/generate.py

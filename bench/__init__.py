@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures and runs its baseline in the same run (`make bench`)."""
