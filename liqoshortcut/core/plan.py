@@ -5,13 +5,15 @@ RunConnect); the dependencies between them say which steps may run on the two ed
 `teardown` reverses them (`network disconnect`, then `network reset`). Being data, a plan is what
 `create --dry-run=client -o yaml` prints, what the workflow executes and what tests check, with no
 cluster in sight. Values only a running sequence learns (the server's endpoint, the gateways'
-public keys and uids) appear in manifests as readable placeholders, listed in `Step.pending`.
+public keys and uids) appear in manifests as readable placeholders; each is listed in
+`Step.pending` with the earlier step that `produces` it, and `Step.resolve` fills them in.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
@@ -44,6 +46,33 @@ class Action(StrEnum):
     DELETE = "delete"  # teardown; only objects carrying both our labels are ever deleted
 
 
+class Condition(StrEnum):
+    """What a CHECK step finds true at once, or a WAIT step waits for, on its object."""
+
+    TEMPLATE_EXISTS = "template exists"
+    CONFIGURED = "configured"  # Liqo's AreConfigurationNetworkCIDRsConfigured
+    POD_READY = "pod ready"  # waiter ForGatewayPodReady: the Deployment has a ready replica
+    ENDPOINT = "status.endpoint"  # the GatewayServer's address, port and protocol
+    KEY = "status.secretRef"  # the gateway's keys Secret, holding its public key
+    CONNECTED = "connected"  # the one Connection found by ``selector`` is Connected
+
+
+class Output(StrEnum):
+    """A value only a running step learns and a later step's manifest needs.
+
+    Values: ENDPOINT_ADDRESSES a list of str, ENDPOINT_PORT an int, the others a str.
+    """
+
+    ENDPOINT_ADDRESSES = "status.endpoint.addresses"
+    ENDPOINT_PORT = "status.endpoint.port"
+    ENDPOINT_PROTOCOL = "status.endpoint.protocol"
+    PUBLIC_KEY = "public key (status.secretRef)"
+    UID = "metadata.uid"
+
+
+Outputs = Mapping[Output, object]
+
+
 @dataclass(frozen=True)
 class EdgeFacts:
     """What was read from one edge before planning (the kube layer's discovery fills it)."""
@@ -57,8 +86,40 @@ class EdgeFacts:
 
 
 @dataclass(frozen=True)
+class PlannedEdge:
+    """One edge as the plan uses it: its name, its cluster ID, where the peer's objects live."""
+
+    name: str  # the edge's name in the spec (a context name from the CLI)
+    cluster_id: str
+    namespace: str  # this edge's tenant namespace for the other edge
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A manifest field that ``step``'s ``output`` fills at run time."""
+
+    path: tuple[str | int, ...]  # keys and list indexes from the manifest's root
+    step: str
+    output: Output
+
+    @property
+    def field(self) -> str:
+        """``metadata.ownerReferences[0].uid``: the path as a reader spells it."""
+        spelled = ""
+        for key in self.path:
+            spelled += f"[{key}]" if isinstance(key, int) else f".{key}"
+        return spelled.lstrip(".")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "from": self.step, "value": str(self.output)}
+
+
+@dataclass(frozen=True)
 class Step:
-    """One thing done on one edge. ``after`` names the steps that must be done first."""
+    """One thing done on one edge. ``after`` names the steps that must be done first.
+
+    A step ``produces`` the outputs later steps' ``pending`` fields name; `resolve` fills them.
+    """
 
     id: str
     side: Side
@@ -70,8 +131,25 @@ class Step:
     what: str  # a progress line, e.g. "wait for GatewayServer liqo-tenant-b/b status.endpoint"
     after: tuple[str, ...] = ()
     manifest: Manifest | None = None
-    pending: tuple[str, ...] = ()  # manifest fields only the running sequence can fill
+    pending: tuple[Pending, ...] = ()  # manifest fields only the running sequence can fill
+    produces: tuple[Output, ...] = ()
+    condition: Condition | None = None  # for CHECK and WAIT steps
     selector: Mapping[str, str] | None = None  # found by label, not name (``name`` is empty)
+
+    def resolve(self, outputs: Mapping[str, Outputs]) -> Manifest:
+        """The manifest to send, pending fields filled from ``outputs`` (by producing step).
+
+        Raises ValueError if a placeholder would be left: none may ever reach an API server.
+        """
+        if self.manifest is None:
+            raise ValueError(f"step {self.id} has no manifest")
+        manifest = copy.deepcopy(self.manifest)
+        for field_ in self.pending:
+            _put(manifest, field_.path, outputs[field_.step][field_.output])
+        left = placeholders(manifest)
+        if left:
+            raise ValueError(f"step {self.id} would send the placeholder {left[0]!r}")
+        return manifest
 
     def as_dict(self) -> dict[str, Any]:
         """For `-o yaml|json`: plain data, without the (separately printed) manifest."""
@@ -82,18 +160,36 @@ class Step:
             "action": str(self.action),
             "object": _object(self.kind, self.name, self.namespace),
         }
+        if self.condition:
+            shown["condition"] = str(self.condition)
         if self.selector:
             shown["selector"] = dict(self.selector)
         if self.after:
             shown["after"] = list(self.after)
         if self.pending:
-            shown["pending"] = list(self.pending)
+            shown["pending"] = [field_.as_dict() for field_ in self.pending]
+        if self.produces:
+            shown["produces"] = [str(output) for output in self.produces]
         return shown
 
 
-def pending(what: str) -> str:
-    """A placeholder for a value known only at run time, readable in a dry-run's YAML."""
-    return f"<at run time: {what}>"
+PLACEHOLDER_PREFIX: Final = "<at run time: "
+
+
+def placeholder(what: str) -> str:
+    """A value known only at run time, readable in a dry-run's YAML."""
+    return f"{PLACEHOLDER_PREFIX}{what}>"
+
+
+def placeholders(value: object) -> list[str]:
+    """Every placeholder string anywhere in ``value`` (a manifest)."""
+    if isinstance(value, str):
+        return [value] if value.startswith(PLACEHOLDER_PREFIX) else []
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return [found for item in value for found in placeholders(item)]
+    return []
 
 
 @dataclass(frozen=True)
@@ -101,7 +197,7 @@ class Plan:
     """The ordered steps of one shortcut; ``steps`` is a valid order to run them one by one."""
 
     shortcut: str
-    clusters: Mapping[Side, str]
+    edges: Mapping[Side, PlannedEdge]
     steps: tuple[Step, ...]
     ids: Mapping[str, Step] = field(init=False, repr=False, compare=False)
 
@@ -123,7 +219,7 @@ class Plan:
 
     def manifests_by_cluster(self) -> dict[str, list[Manifest]]:
         """Per edge, every object the plan creates, in creation order: the dry-run's output."""
-        manifests: dict[str, list[Manifest]] = {self.clusters[side]: [] for side in Side}
+        manifests: dict[str, list[Manifest]] = {self.edges[side].name: [] for side in Side}
         for step in self.steps:
             if step.action is Action.CREATE and step.manifest is not None:
                 manifests[step.cluster].append(step.manifest)
@@ -153,7 +249,15 @@ class Plan:
                     after=tuple(_delete_id(d) for d in later),
                 )
             )
-        return Plan(self.shortcut, self.clusters, tuple(deletes))
+        return Plan(self.shortcut, self.edges, tuple(deletes))
+
+
+def _put(manifest: Manifest, path: tuple[str | int, ...], value: object) -> None:
+    *parents, last = path
+    target: Any = manifest
+    for key in parents:
+        target = target[key]
+    target[last] = value
 
 
 def _delete_id(create_id: str) -> str:
@@ -196,10 +300,19 @@ def plan(
     """
     facts = {SERVER: observed[spec.server.name], CLIENT: observed[spec.client.name]}
     _check_identities(spec, facts)
-    clusters = {SERVER: spec.server.name, CLIENT: spec.client.name}
+    names = {SERVER: spec.server.name, CLIENT: spec.client.name}
+    edges = {
+        side: PlannedEdge(
+            name=names[side],
+            cluster_id=facts[side].cluster_id,
+            namespace=facts[side].peer_tenant_namespace
+            or tenant_namespace(facts[side.other].cluster_id),
+        )
+        for side in Side
+    }
     name = shortcut_name(facts[SERVER].cluster_id, facts[CLIENT].cluster_id)
-    builder = _Builder(spec, facts, clusters, name)
-    return Plan(name, clusters, builder.connect(wait_connected, all_namespaces))
+    builder = _Builder(spec, facts, edges, name)
+    return Plan(name, edges, builder.connect(wait_connected, all_namespaces))
 
 
 def teardown(spec: ShortcutSpec, observed: Mapping[str, EdgeFacts]) -> Plan:
@@ -230,23 +343,22 @@ class _Builder:
         self,
         spec: ShortcutSpec,
         facts: Mapping[Side, EdgeFacts],
-        clusters: Mapping[Side, str],
+        edges: Mapping[Side, PlannedEdge],
         shortcut: str,
     ) -> None:
         self.spec = spec
         self.facts = facts
-        self.clusters = clusters
+        self.edges = edges
         self.shortcut = shortcut
         self.steps: list[Step] = []
 
     def namespace(self, side: Side) -> str:
         """On ``side``, the tenant namespace of the other edge: where all its objects live."""
-        peer_id = self.facts[side.other].cluster_id
-        return self.facts[side].peer_tenant_namespace or tenant_namespace(peer_id)
+        return self.edges[side].namespace
 
     def remote_id(self, side: Side) -> str:
         """The cluster ID that names every object on ``side`` (Liqo's default names)."""
-        return self.facts[side.other].cluster_id
+        return self.edges[side.other].cluster_id
 
     def add(
         self,
@@ -257,27 +369,19 @@ class _Builder:
         name: str,
         namespace: str | None,
         what: str,
-        after: Iterable[str] = (),
-        manifest: Manifest | None = None,
-        pending: tuple[str, ...] = (),
+        **fields: Any,
     ) -> str:
+        """Add the step ``step_id@side``; ``fields`` are its others (``after``: any iterable)."""
         full_id = f"{step_id}@{side}"
+        fields["after"] = tuple(fields.get("after", ()))
+        cluster = self.edges[side].name
         self.steps.append(
-            Step(
-                full_id,
-                side,
-                self.clusters[side],
-                action,
-                kind,
-                name,
-                namespace,
-                what,
-                tuple(after),
-                manifest,
-                pending,
-            )
+            Step(full_id, side, cluster, action, kind, name, namespace, what, **fields)
         )
         return full_id
+
+    def step_of(self, step_id: str) -> Step:
+        return next(step for step in self.steps if step.id == step_id)
 
     def connect(self, wait_connected: bool, all_namespaces: bool) -> tuple[Step, ...]:
         # Templates first, earlier than liqoctl (which checks them after the Configurations), so
@@ -299,22 +403,14 @@ class _Builder:
         configured = [self.wait_configuration(side, created[side]) for side in liqoctl_order]
         server = self.create_gateway_server(configured)
         server_pod = self.wait_gateway_pod(SERVER, server)
-        endpoint = self.wait_status(SERVER, "GatewayServer", "endpoint", server_pod)
+        endpoint = self.wait_endpoint(server_pod)
         client = self.create_gateway_client(endpoint)
         client_pod = self.wait_gateway_pod(CLIENT, client)
         # handler.go: each gateway's key, once its secretRef is set, goes to the other edge; the
         # two exchanges are independent of each other.
         keys = [
-            self.create_public_key(
-                CLIENT,
-                self.wait_status(SERVER, "GatewayServer", "secretRef", client_pod),
-                owner=client,
-            ),
-            self.create_public_key(
-                SERVER,
-                self.wait_status(CLIENT, "GatewayClient", "secretRef", client_pod),
-                owner=server,
-            ),
+            self.create_public_key(CLIENT, self.wait_key(SERVER, client_pod), owner=client),
+            self.create_public_key(SERVER, self.wait_key(CLIENT, client_pod), owner=server),
         ]
         if wait_connected:  # waiter ForConnection, ForConnectionEstablished
             for side in Side:
@@ -325,19 +421,63 @@ class _Builder:
         kind, name = template
         namespace = self.spec.liqo_namespace
         what = f"check {_object(kind, name, namespace)} exists"
-        return self.add("check-template", side, Action.CHECK, kind, name, namespace, what)
+        return self.add(
+            "check-template",
+            side,
+            Action.CHECK,
+            kind,
+            name,
+            namespace,
+            what,
+            condition=Condition.TEMPLATE_EXISTS,
+        )
+
+    def create(
+        self,
+        step_id: str,
+        side: Side,
+        manifest: Manifest,
+        after: Iterable[str],
+        **fields: Any,
+    ) -> str:
+        metadata = manifest["metadata"]
+        kind, name, namespace = manifest["kind"], metadata["name"], metadata.get("namespace")
+        what = f"create {_object(kind, name, namespace)}"
+        return self.add(
+            step_id,
+            side,
+            Action.CREATE,
+            kind,
+            name,
+            namespace,
+            what,
+            after=after,
+            manifest=manifest,
+            **fields,
+        )
+
+    def wait(
+        self,
+        step_id: str,
+        side: Side,
+        kind: str,
+        name: str,
+        what: str,
+        after: Iterable[str],
+        **fields: Any,
+    ) -> str:
+        namespace = self.namespace(side)
+        return self.add(
+            step_id, side, Action.WAIT, kind, name, namespace, what, after=after, **fields
+        )
 
     def create_namespace(self, side: Side, after: Iterable[str]) -> str:
         # pkg/tenantNamespace/namespaceManager.go ForgeNamespace
         manifest = forge.tenant_namespace(
             shortcut=self.shortcut, remote_cluster_id=self.remote_id(side)
         )
-        name = self.namespace(side)
-        manifest["metadata"]["name"] = name
-        what = f"create Namespace {name}"
-        return self.add(
-            "create-namespace", side, Action.CREATE, "Namespace", name, None, what, after, manifest
-        )
+        manifest["metadata"]["name"] = self.namespace(side)
+        return self.create("create-namespace", side, manifest, after)
 
     def create_configuration(self, side: Side, after: Iterable[str]) -> str:
         peer = self.facts[side.other]
@@ -350,40 +490,69 @@ class _Builder:
         )
         return self.create("create-configuration", side, manifest, after)
 
-    def create(
-        self,
-        step_id: str,
-        side: Side,
-        manifest: Manifest,
-        after: Iterable[str],
-        pending: tuple[str, ...] = (),
-    ) -> str:
-        metadata = manifest["metadata"]
-        kind, name, namespace = manifest["kind"], metadata["name"], metadata.get("namespace")
-        what = f"create {_object(kind, name, namespace)}"
-        return self.add(
-            step_id, side, Action.CREATE, kind, name, namespace, what, after, manifest, pending
-        )
-
-    def wait(self, step_id: str, side: Side, kind: str, name: str, what: str, after: str) -> str:
-        namespace = self.namespace(side)
-        return self.add(step_id, side, Action.WAIT, kind, name, namespace, what, (after,))
-
     def wait_configuration(self, side: Side, created: str) -> str:
         name, namespace = self.remote_id(side), self.namespace(side)
         what = f"wait for Configuration {namespace}/{name} to be ready"
-        return self.wait("wait-configuration", side, "Configuration", name, what, created)
+        return self.wait(
+            "wait-configuration",
+            side,
+            "Configuration",
+            name,
+            what,
+            (created,),
+            condition=Condition.CONFIGURED,
+        )
 
     def wait_gateway_pod(self, side: Side, created: str) -> str:
         # waiter ForGatewayPodReady: the gateway's Deployment, gw-<name> (pkg/gateway/forge)
         name = f"gw-{self.remote_id(side)}"
         what = f"wait for gateway pod {self.namespace(side)}/{name} to be ready"
-        return self.wait("wait-gateway-pod", side, "Deployment", name, what, created)
+        return self.wait(
+            "wait-gateway-pod",
+            side,
+            "Deployment",
+            name,
+            what,
+            (created,),
+            condition=Condition.POD_READY,
+        )
 
-    def wait_status(self, side: Side, kind: str, status_field: str, after: str) -> str:
-        name = self.remote_id(side)
-        what = f"wait for {_object(kind, name, self.namespace(side))} status.{status_field}"
-        return self.wait(f"wait-{status_field.lower()}", side, kind, name, what, after)
+    def wait_endpoint(self, after: str) -> str:
+        name = self.remote_id(SERVER)
+        what = f"wait for {_object('GatewayServer', name, self.namespace(SERVER))} status.endpoint"
+        return self.wait(
+            "wait-endpoint",
+            SERVER,
+            "GatewayServer",
+            name,
+            what,
+            (after,),
+            condition=Condition.ENDPOINT,
+            produces=(Output.ENDPOINT_ADDRESSES, Output.ENDPOINT_PORT, Output.ENDPOINT_PROTOCOL),
+        )
+
+    def wait_key(self, side: Side, after: str) -> str:
+        kind, name = _GATEWAY_KINDS[side], self.remote_id(side)
+        what = f"wait for {_object(kind, name, self.namespace(side))} status.secretRef"
+        return self.wait(
+            "wait-secretref",
+            side,
+            kind,
+            name,
+            what,
+            (after,),
+            condition=Condition.KEY,
+            produces=(Output.PUBLIC_KEY,),
+        )
+
+    def later(
+        self, manifest: Manifest, path: tuple[str | int, ...], source: str, output: Output
+    ) -> Pending:
+        """Put a placeholder for ``source``'s ``output`` at ``path`` in ``manifest``."""
+        producer = self.step_of(source)
+        shown = placeholder(f"{_object(producer.kind, producer.name, producer.namespace)} {output}")
+        _put(manifest, path, [shown] if output is Output.ENDPOINT_ADDRESSES else shown)
+        return Pending(path, source, output)
 
     def create_gateway_server(self, after: Iterable[str]) -> str:
         manifest = forge.gateway_server(
@@ -393,64 +562,67 @@ class _Builder:
             settings=self.spec.gateway,
             template_namespace=self.spec.liqo_namespace,  # handler.go: the remote LiqoNamespace
         )
-        return self.create("create-gatewayserver", SERVER, manifest, after)
+        return self.create("create-gatewayserver", SERVER, manifest, after, produces=(Output.UID,))
 
     def create_gateway_client(self, endpoint_known: str) -> str:
         gateway = self.spec.gateway
-        server = _object("GatewayServer", self.remote_id(SERVER), self.namespace(SERVER))
+        # handler.go RunConnect: the server's status.endpoint, unless the user overrides it.
         manifest = forge.gateway_client(
             shortcut=self.shortcut,
             remote_cluster_id=self.remote_id(CLIENT),
             namespace=self.namespace(CLIENT),
             settings=gateway,
-            endpoint=forge.ServerEndpoint(addresses=(), port=0),
+            endpoint=forge.ServerEndpoint(
+                addresses=(gateway.client_address,) if gateway.client_address else (),
+                port=gateway.client_port or 0,
+            ),
             template_namespace=self.spec.liqo_namespace,
         )
-        endpoint = manifest["spec"]["endpoint"]
-        late = []
-        # handler.go RunConnect: the server's status.endpoint, unless the user overrides it.
-        if gateway.client_address:
-            endpoint["addresses"] = [gateway.client_address]
-        else:
-            endpoint["addresses"] = [pending(f"{server} status.endpoint.addresses")]
-            late.append("spec.endpoint.addresses")
-        if gateway.client_port:
-            endpoint["port"] = gateway.client_port
-        else:
-            endpoint["port"] = pending(f"{server} status.endpoint.port")
-            late.append("spec.endpoint.port")
-        endpoint["protocol"] = pending(f"{server} status.endpoint.protocol")
-        late.append("spec.endpoint.protocol")
-        return self.create("create-gatewayclient", CLIENT, manifest, (endpoint_known,), tuple(late))
+        fills = []
+        if not gateway.client_address:
+            fills.append((("spec", "endpoint", "addresses"), Output.ENDPOINT_ADDRESSES))
+        if not gateway.client_port:
+            fills.append((("spec", "endpoint", "port"), Output.ENDPOINT_PORT))
+        fills.append((("spec", "endpoint", "protocol"), Output.ENDPOINT_PROTOCOL))
+        late = tuple(self.later(manifest, path, endpoint_known, out) for path, out in fills)
+        return self.create(
+            "create-gatewayclient",
+            CLIENT,
+            manifest,
+            (endpoint_known,),
+            pending=late,
+            produces=(Output.UID,),
+        )
 
     def create_public_key(self, side: Side, key_known: str, owner: str) -> str:
         """On ``side``, the other gateway's key, owned by ``side``'s own gateway (cluster.go)."""
-        source = self.step_of(key_known)
         owner_step = self.step_of(owner)
         manifest = forge.public_key(
             shortcut=self.shortcut,
             remote_cluster_id=self.remote_id(side),
             namespace=self.namespace(side),
-            key_base64=pending(f"public key in {source.kind} {source.name} status.secretRef"),
-            owner=forge.OwnerGateway(
-                kind=owner_step.kind,
-                name=owner_step.name,
-                uid=pending(f"uid of {owner_step.kind} {owner_step.name}"),
-            ),
+            key_base64="",
+            owner=forge.OwnerGateway(kind=owner_step.kind, name=owner_step.name, uid=""),
         )
-        late = ("spec.publicKey", "metadata.ownerReferences[0].uid")
-        return self.create("create-publickey", side, manifest, (key_known, owner), late)
+        late = (
+            self.later(manifest, ("spec", "publicKey"), key_known, Output.PUBLIC_KEY),
+            self.later(manifest, ("metadata", "ownerReferences", 0, "uid"), owner, Output.UID),
+        )
+        return self.create("create-publickey", side, manifest, (key_known, owner), pending=late)
 
     def wait_connection(self, side: Side, after: Iterable[str]) -> str:
         # Liqo's gateway names the Connection; liqoctl finds it by the remote cluster label.
-        namespace = self.namespace(side)
-        what = f"wait for the Connection in {namespace} to be Connected"
-        selector = {REMOTE_CLUSTER_ID_LABEL: self.remote_id(side)}
-        step_id = self.add(
-            "wait-connection", side, Action.WAIT, "Connection", "", namespace, what, after
+        what = f"wait for the Connection in {self.namespace(side)} to be Connected"
+        return self.wait(
+            "wait-connection",
+            side,
+            "Connection",
+            "",
+            what,
+            after,
+            condition=Condition.CONNECTED,
+            selector={REMOTE_CLUSTER_ID_LABEL: self.remote_id(side)},
         )
-        self.steps[-1] = replace(self.steps[-1], selector=selector)
-        return step_id
 
-    def step_of(self, step_id: str) -> Step:
-        return next(step for step in self.steps if step.id == step_id)
+
+_GATEWAY_KINDS: Final = {SERVER: "GatewayServer", CLIENT: "GatewayClient"}

@@ -21,7 +21,7 @@ from liqoshortcut.core import forge
 from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.core.model import ShortcutSpec
 from liqoshortcut.core.naming import ownership_labels, tenant_namespace
-from liqoshortcut.core.plan import Action, EdgeFacts, Step, plan
+from liqoshortcut.core.plan import Action, EdgeFacts, Output, Step, plan
 
 pytestmark = pytest.mark.integration
 
@@ -192,18 +192,20 @@ def liqoctl_flags_for(step: Step, peer: EdgeFacts, spec: ShortcutSpec) -> list[s
     return [f"--public-key={KEY}"]
 
 
+# What the running sequence learns, as liqoctl's flags above give it.
+RUN_TIME_VALUES: dict[Output, object] = {
+    Output.ENDPOINT_ADDRESSES: ["198.51.100.20"],
+    Output.ENDPOINT_PORT: 32100,
+    Output.ENDPOINT_PROTOCOL: "UDP",
+    Output.PUBLIC_KEY: KEY,
+    Output.UID: "0b5d-uid",
+}
+
+
 def with_run_time_values(step: Step) -> dict[str, Any]:
-    """The step's manifest as the running sequence completes it (liqoctl's flags above)."""
-    assert step.manifest is not None
-    manifest: dict[str, Any] = yaml.safe_load(yaml.safe_dump(step.manifest))  # a deep copy
-    if step.kind == "GatewayClient":
-        manifest["spec"]["endpoint"] = {
-            "addresses": ["198.51.100.20"],
-            "port": 32100,
-            "protocol": "UDP",
-        }
+    """The step's manifest as the running sequence completes it (`Step.resolve`)."""
+    manifest = step.resolve({late.step: RUN_TIME_VALUES for late in step.pending})
     if step.kind == "PublicKey":
-        manifest["spec"]["publicKey"] = KEY
         del manifest["metadata"]["ownerReferences"]  # connect adds it; create does not
     return manifest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -9,7 +10,19 @@ import yaml
 
 from liqoshortcut.core.model import ShortcutSpec
 from liqoshortcut.core.naming import ownership_labels
-from liqoshortcut.core.plan import Action, EdgeFacts, Plan, Side, plan, teardown
+from liqoshortcut.core.plan import (
+    Action,
+    Condition,
+    EdgeFacts,
+    Output,
+    Plan,
+    PlannedEdge,
+    Side,
+    Step,
+    placeholders,
+    plan,
+    teardown,
+)
 from liqoshortcut.errors import PreconditionFailed
 
 A_ID, B_ID = "milan", "turin"
@@ -209,22 +222,107 @@ def test_gateway_settings_reach_the_gateways() -> None:
     assert built.step("check-template@client").namespace == "lq"
 
 
+def fields(step: Step) -> list[str]:
+    return [late.field for late in step.pending]
+
+
 def test_values_known_only_at_run_time_are_listed_and_shown_as_placeholders() -> None:
     built = plan(a_spec(), observed())
     client = built.step("create-gatewayclient@client")
     key = built.step("create-publickey@client")
-    assert client.pending == (
+    assert fields(client) == [
         "spec.endpoint.addresses",
         "spec.endpoint.port",
         "spec.endpoint.protocol",
-    )
+    ]
     assert client.manifest is not None
     assert key.manifest is not None
     assert client.manifest["spec"]["endpoint"]["addresses"][0].startswith("<at run time: ")
-    assert key.pending == ("spec.publicKey", "metadata.ownerReferences[0].uid")
+    assert fields(key) == ["spec.publicKey", "metadata.ownerReferences[0].uid"]
     assert key.manifest["spec"]["publicKey"].startswith("<at run time: ")
     assert key.manifest["metadata"]["ownerReferences"][0]["kind"] == "GatewayClient"
     assert not built.step("create-gatewayserver@server").pending
+    assert len(placeholders(built.manifests_by_cluster())) == len(fields(client)) + 2 * 2
+
+
+@pytest.mark.parametrize(
+    ("consumer", "field", "producer", "output"),
+    [
+        (
+            "create-gatewayclient@client",
+            "spec.endpoint.addresses",
+            "wait-endpoint@server",
+            Output.ENDPOINT_ADDRESSES,
+        ),
+        (
+            "create-gatewayclient@client",
+            "spec.endpoint.port",
+            "wait-endpoint@server",
+            Output.ENDPOINT_PORT,
+        ),
+        ("create-publickey@client", "spec.publicKey", "wait-secretref@server", Output.PUBLIC_KEY),
+        (
+            "create-publickey@client",
+            "metadata.ownerReferences[0].uid",
+            "create-gatewayclient@client",
+            Output.UID,
+        ),
+        ("create-publickey@server", "spec.publicKey", "wait-secretref@client", Output.PUBLIC_KEY),
+        (
+            "create-publickey@server",
+            "metadata.ownerReferences[0].uid",
+            "create-gatewayserver@server",
+            Output.UID,
+        ),
+    ],
+)
+def test_each_run_time_value_comes_from_the_step_liqoctl_reads_it_from(
+    consumer: str, field: str, producer: str, output: Output
+) -> None:
+    step = plan(a_spec(), observed()).step(consumer)
+    assert (producer, output) in [(p.step, p.output) for p in step.pending if p.field == field]
+
+
+def test_every_pending_value_is_produced_by_a_step_that_runs_before() -> None:
+    built = plan(a_spec(), observed())
+    for step in built.steps:
+        for late in step.pending:
+            assert late.step in ancestors(built, step.id), (step.id, late.field)
+            assert late.output in built.step(late.step).produces, (step.id, late.field)
+
+
+def run_time_values() -> dict[str, dict[Output, object]]:
+    return {
+        "wait-endpoint@server": {
+            Output.ENDPOINT_ADDRESSES: ["198.51.100.20"],
+            Output.ENDPOINT_PORT: 32100,
+            Output.ENDPOINT_PROTOCOL: "UDP",
+        },
+        "wait-secretref@server": {Output.PUBLIC_KEY: "c2VydmVy"},
+        "create-gatewayclient@client": {Output.UID: "client-uid"},
+    }
+
+
+def test_resolving_fills_every_pending_field_and_leaves_the_plan_as_it_was() -> None:
+    built = plan(a_spec(), observed())
+    client = built.step("create-gatewayclient@client").resolve(run_time_values())
+    key = built.step("create-publickey@client").resolve(run_time_values())
+    assert client["spec"]["endpoint"] == {
+        "addresses": ["198.51.100.20"],
+        "port": 32100,
+        "protocol": "UDP",
+    }
+    assert key["spec"]["publicKey"] == "c2VydmVy"
+    assert key["metadata"]["ownerReferences"][0]["uid"] == "client-uid"
+    assert placeholders([client, key]) == []
+    assert placeholders(built.step("create-publickey@client").manifest) != []
+
+
+def test_a_manifest_that_would_keep_a_placeholder_is_refused() -> None:
+    step = plan(a_spec(), observed()).step("create-gatewayclient@client")
+    unfilled = replace(step, pending=step.pending[1:])
+    with pytest.raises(ValueError, match="would send the placeholder"):
+        unfilled.resolve(run_time_values())
 
 
 def test_a_server_behind_nat_is_dialled_at_the_given_address_and_port() -> None:
@@ -233,7 +331,35 @@ def test_a_server_behind_nat_is_dialled_at_the_given_address_and_port() -> None:
     assert client.manifest is not None
     endpoint = client.manifest["spec"]["endpoint"]
     assert (endpoint["addresses"], endpoint["port"]) == (["203.0.113.7"], 31000)
-    assert client.pending == ("spec.endpoint.protocol",)
+    assert fields(client) == ["spec.endpoint.protocol"]
+    resolved = client.resolve(run_time_values())["spec"]["endpoint"]
+    assert resolved == {"addresses": ["203.0.113.7"], "port": 31000, "protocol": "UDP"}
+
+
+@pytest.mark.parametrize(
+    ("step_id", "condition"),
+    [
+        ("check-template@server", Condition.TEMPLATE_EXISTS),
+        ("wait-configuration@client", Condition.CONFIGURED),
+        ("wait-gateway-pod@server", Condition.POD_READY),
+        ("wait-endpoint@server", Condition.ENDPOINT),
+        ("wait-secretref@client", Condition.KEY),
+        ("wait-connection@server", Condition.CONNECTED),
+    ],
+)
+def test_every_check_and_wait_says_what_it_looks_for(step_id: str, condition: Condition) -> None:
+    built = plan(a_spec(), observed())
+    assert built.step(step_id).condition is condition
+    looking = [s for s in built.steps if s.action in (Action.CHECK, Action.WAIT)]
+    assert all(step.condition is not None for step in looking)
+
+
+def test_the_plan_knows_each_edges_cluster_and_tenant_namespace() -> None:
+    facts = observed()
+    facts["edge-b"] = EdgeFacts(B_ID, ("10.2.0.0/16",), "10.72.0.0/16", "tenant-of-milan")
+    built = plan(a_spec(), facts)
+    assert built.edges[Side.SERVER] == PlannedEdge("edge-b", B_ID, "tenant-of-milan")
+    assert built.edges[Side.CLIENT] == PlannedEdge("edge-a", A_ID, "liqo-tenant-turin")
 
 
 def test_connections_are_found_by_the_remote_cluster_label() -> None:
@@ -295,13 +421,23 @@ def test_a_plan_prints_as_plain_yaml() -> None:
             "clusters": built.manifests_by_cluster(),
         }
     )
-    assert yaml.safe_load(printed)["steps"][0] == {
+    steps = yaml.safe_load(printed)["steps"]
+    assert steps[0] == {
         "id": "check-template@server",
         "cluster": "edge-b",
         "side": "server",
         "action": "check",
         "object": "WgGatewayServerTemplate liqo/wireguard-server",
+        "condition": "template exists",
     }
+    key = next(step for step in steps if step["id"] == "create-publickey@server")
+    assert key["pending"][1] == {
+        "field": "metadata.ownerReferences[0].uid",
+        "from": "create-gatewayserver@server",
+        "value": "metadata.uid",
+    }
+    server = next(step for step in steps if step["id"] == "create-gatewayserver@server")
+    assert server["produces"] == ["metadata.uid"]
 
 
 def test_sides_know_each_other() -> None:
