@@ -64,6 +64,7 @@ def create(
 
     from liqoshortcut.cli.progress import reporter
     from liqoshortcut.core.gateway import GatewaySettings, usage_error
+    from liqoshortcut.core.plan import Side
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.connect import ConnectRun
     from liqoshortcut.workflow.preflight import prepare
@@ -97,19 +98,14 @@ def create(
     )
     for warning in preflight.warnings:
         env.stderr.write(f"warning: {warning}\n")
-    shortcut = preflight.shortcut
-    ConnectRun(shortcut, deadline, reporter(env, quiet)).run()
+    plan = preflight.plan
+    ConnectRun(plan, preflight.edges, deadline, reporter(env, quiet)).run()
+    server, client = plan.edges[Side.SERVER], plan.edges[Side.CLIENT]
     summary = {
-        "name": shortcut.name,
-        "server": {
-            "context": shortcut.server.cluster.name,
-            "clusterID": shortcut.server.cluster_id,
-        },
-        "client": {
-            "context": shortcut.client.cluster.name,
-            "clusterID": shortcut.client.cluster_id,
-        },
+        "name": plan.shortcut,
+        "server": {"context": server.name, "clusterID": server.cluster_id},
+        "client": {"context": client.name, "clusterID": client.cluster_id},
         "connected": wait,
     }
     state = "connected" if wait else "created (not waiting for the Connections)"
-    write_data(env, output, summary, text=f"shortcut {shortcut.name} {state}")
+    write_data(env, output, summary, text=f"shortcut {plan.shortcut} {state}")

@@ -48,11 +48,11 @@ def delete(
         settings=GatewaySettings(),
         liqo_namespace=liqo_namespace,
     )
-    shortcut = preflight.shortcut
-    removed = disconnect(shortcut, deadline, reporter(env, quiet))
+    name = preflight.plan.shortcut
+    removed = disconnect(preflight.plan, preflight.edges, deadline, reporter(env, quiet))
     text = (
-        f"shortcut {shortcut.name} deleted ({removed} objects removed)"
+        f"shortcut {name} deleted ({removed} objects removed)"
         if removed
-        else f"shortcut {shortcut.name} not found: nothing to delete"
+        else f"shortcut {name} not found: nothing to delete"
     )
-    write_data(env, output, {"name": shortcut.name, "removed": removed}, text=text)
+    write_data(env, output, {"name": name, "removed": removed}, text=text)
