@@ -64,6 +64,7 @@ def create(
 
     from liqoshortcut.cli.progress import reporter
     from liqoshortcut.core.gateway import GatewaySettings, usage_error
+    from liqoshortcut.core.plan import Side
     from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.connect import ConnectRun
@@ -99,11 +100,12 @@ def create(
     )
     for warning in preflight.warnings:
         env.stderr.write(f"warning: {warning}\n")
-    shortcut = preflight.shortcut
+    plan = preflight.plan
+    server, client = plan.edges[Side.SERVER], plan.edges[Side.CLIENT]
     record = ShortcutRecord(
-        name=shortcut.name,
-        server=EdgeRecord(shortcut.server.cluster.name, shortcut.server.cluster_id),
-        client=EdgeRecord(shortcut.client.cluster.name, shortcut.client.cluster_id),
+        name=plan.shortcut,
+        server=EdgeRecord(server.name, server.cluster_id),
+        client=EdgeRecord(client.name, client.cluster_id),
         state=State.CREATING,
     )
     reached = State.CONNECTED if wait else State.CREATED
@@ -111,18 +113,12 @@ def create(
         recorded(preflight.central, liqo_namespace, record, reached),
         reporter(env, quiet) as report,
     ):
-        ConnectRun(shortcut, deadline, report).run()
+        ConnectRun(plan, preflight.edges, deadline, report).run()
     summary = {
-        "name": shortcut.name,
-        "server": {
-            "context": shortcut.server.cluster.name,
-            "clusterID": shortcut.server.cluster_id,
-        },
-        "client": {
-            "context": shortcut.client.cluster.name,
-            "clusterID": shortcut.client.cluster_id,
-        },
+        "name": plan.shortcut,
+        "server": {"context": server.name, "clusterID": server.cluster_id},
+        "client": {"context": client.name, "clusterID": client.cluster_id},
         "connected": wait,
     }
     state = "connected" if wait else "created (not waiting for the Connections)"
-    write_data(env, output, summary, text=f"shortcut {shortcut.name} {state}")
+    write_data(env, output, summary, text=f"shortcut {plan.shortcut} {state}")

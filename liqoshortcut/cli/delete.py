@@ -52,18 +52,19 @@ def delete(
         settings=GatewaySettings(),
         liqo_namespace=liqo_namespace,
     )
-    shortcut = preflight.shortcut
-    edges = f"{shortcut.server.cluster.name} and {shortcut.client.cluster.name}"
-    question = f"Delete shortcut {shortcut.name} and every object it made on {edges}?"
+    plan = preflight.plan
+    name = plan.shortcut
+    edges = " and ".join(edge.name for edge in plan.edges.values())
+    question = f"Delete shortcut {name} and every object it made on {edges}?"
     if not yes and not confirmed(env, question):
         raise Interrupted("not confirmed: nothing was deleted")
     with reporter(env, quiet) as report:
-        removed = disconnect(shortcut, deadline, report)
-    recorded = forget(preflight.central, liqo_namespace, shortcut.name)
+        removed = disconnect(plan, preflight.edges, deadline, report)
+    recorded = forget(preflight.central, liqo_namespace, name)
     text = (
-        f"shortcut {shortcut.name} deleted ({removed} object{'' if removed == 1 else 's'} removed)"
+        f"shortcut {name} deleted ({removed} object{'' if removed == 1 else 's'} removed)"
         if removed or recorded
-        else f"shortcut {shortcut.name} not found: nothing to delete"
+        else f"shortcut {name} not found: nothing to delete"
     )
-    data = {"name": shortcut.name, "removed": removed, "recordRemoved": recorded}
+    data = {"name": name, "removed": removed, "recordRemoved": recorded}
     write_data(env, output, data, text=text)

@@ -129,13 +129,16 @@ def gateway_client(
     }
 
 
-def client_endpoint(server_status_endpoint: Manifest, settings: GatewaySettings) -> ServerEndpoint:
-    """The server's reported endpoint with the NAT overrides applied (handler.go RunConnect)."""
-    addresses = tuple(server_status_endpoint.get("addresses") or ())
+def server_endpoint(status_endpoint: Manifest) -> ServerEndpoint:
+    """A GatewayServer's status.endpoint: where its client dials unless the user overrides it.
+
+    The overrides (``clientAddress``, ``clientPort``) are the plan's business: it leaves the
+    overridden fields out of what it fills at run time (handler.go RunConnect).
+    """
     return ServerEndpoint(
-        addresses=(settings.client_address,) if settings.client_address else addresses,
-        port=settings.client_port or int(server_status_endpoint["port"]),
-        protocol=str(server_status_endpoint.get("protocol") or "UDP"),
+        addresses=tuple(status_endpoint.get("addresses") or ()),
+        port=int(status_endpoint["port"]),
+        protocol=str(status_endpoint.get("protocol") or "UDP"),
     )
 
 

@@ -62,3 +62,23 @@ CONFIG_MAP: Final = Resource("", "v1", "configmaps", "ConfigMap")
 SECRET: Final = Resource("", "v1", "secrets", "Secret")
 SERVICE: Final = Resource("", "v1", "services", "Service")
 DEPLOYMENT: Final = Resource("apps", "v1", "deployments", "Deployment")
+
+_BY_KIND: Final = {
+    r.kind: r
+    for r in (
+        *WRITABLE,
+        CONNECTION,
+        WG_GATEWAY_SERVER_TEMPLATE,
+        WG_GATEWAY_CLIENT_TEMPLATE,
+        NAMESPACE,
+        DEPLOYMENT,
+    )
+}
+
+
+def by_kind(kind: str) -> Resource:
+    """The resource type of a kind a plan step names, e.g. ``GatewayServer``."""
+    try:
+        return _BY_KIND[kind]
+    except KeyError:
+        raise ValueError(f"no resource type for kind {kind!r}") from None  # a programming error

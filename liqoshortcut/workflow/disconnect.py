@@ -9,9 +9,13 @@ created go last.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from liqoshortcut.core.naming import is_owned_by, ownership_labels
+from liqoshortcut.core.plan import Plan, PlannedEdge, Side
 from liqoshortcut.errors import RollbackIncomplete
 from liqoshortcut.kube import liqo
+from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.resources import (
     CONFIGURATION,
     GATEWAY_CLIENT,
@@ -20,7 +24,6 @@ from liqoshortcut.kube.resources import (
     PUBLIC_KEY,
     Resource,
 )
-from liqoshortcut.workflow.connect import Edge, Shortcut
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
 from liqoshortcut.workflow.waiting import Deadline
 
@@ -29,37 +32,44 @@ from liqoshortcut.workflow.waiting import Deadline
 TEARDOWN_ORDER = (PUBLIC_KEY, GATEWAY_CLIENT, GATEWAY_SERVER, CONFIGURATION, NAMESPACE)
 
 
-def disconnect(shortcut: Shortcut, deadline: Deadline, report: Reporter) -> int:
-    """Remove every object of ``shortcut`` from both edges; returns how many there were."""
+def disconnect(
+    plan: Plan, clusters: Mapping[str, Cluster], deadline: Deadline, report: Reporter
+) -> int:
+    """Remove every object of ``plan``'s shortcut from both edges; returns how many there were.
+
+    Only the plan's shortcut name and edges are used: objects are found by label, whatever their
+    names, so a teardown also finds what an older or interrupted run made.
+    """
     removed = 0
     for resource in TEARDOWN_ORDER:
-        for edge in (shortcut.client, shortcut.server):
-            namespace = None if resource is NAMESPACE else shortcut.namespace_on(edge)
-            for name in _our_objects(shortcut, edge, resource, namespace):
+        for edge in (plan.edges[Side.CLIENT], plan.edges[Side.SERVER]):
+            cluster = clusters[edge.name]
+            namespace = None if resource is NAMESPACE else edge.namespace
+            for name in _our_objects(plan.shortcut, cluster, edge, resource):
                 what = f"delete {resource.kind} {namespace + '/' if namespace else ''}{name}"
-                report(ProgressEvent(Phase.STARTED, what, edge.cluster.name))
-                liqo.delete(edge.cluster, resource, name, namespace)
+                report(ProgressEvent(Phase.STARTED, what, cluster.name))
+                liqo.delete(cluster, resource, name, namespace)
                 if not liqo.wait_gone(
-                    edge.cluster, resource, name, namespace, timeout=max(deadline.remaining(), 1)
+                    cluster, resource, name, namespace, timeout=max(deadline.remaining(), 1)
                 ):
                     raise RollbackIncomplete(
-                        f"timed out deleting {what[len('delete ') :]} on {edge.cluster.name}; "
+                        f"timed out deleting {what[len('delete ') :]} on {cluster.name}; "
                         "run the same command again"
                     )
-                report(ProgressEvent(Phase.DONE, what, edge.cluster.name))
+                report(ProgressEvent(Phase.DONE, what, cluster.name))
                 removed += 1
     return removed
 
 
 def _our_objects(
-    shortcut: Shortcut, edge: Edge, resource: Resource, namespace: str | None
+    shortcut: str, cluster: Cluster, edge: PlannedEdge, resource: Resource
 ) -> list[str]:
     if resource is NAMESPACE:
         # A peering user may get its tenant namespace but list none: look it up by name.
-        tenant = liqo.get(edge.cluster, NAMESPACE, shortcut.namespace_on(edge))
-        owned = tenant is not None and is_owned_by(tenant["metadata"].get("labels"), shortcut.name)
-        return [shortcut.namespace_on(edge)] if owned else []
-    labels = ownership_labels(shortcut.name)
+        tenant = liqo.get(cluster, NAMESPACE, edge.namespace)
+        owned = tenant is not None and is_owned_by(tenant["metadata"].get("labels"), shortcut)
+        return [edge.namespace] if owned else []
+    labels = ownership_labels(shortcut)
     return [
-        o["metadata"]["name"] for o in liqo.list_objects(edge.cluster, resource, namespace, labels)
+        o["metadata"]["name"] for o in liqo.list_objects(cluster, resource, edge.namespace, labels)
     ]

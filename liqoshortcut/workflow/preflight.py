@@ -7,25 +7,42 @@ operator, and nothing is written to any cluster until every check has passed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from liqoshortcut.core.forge import CLIENT_TEMPLATE, SERVER_TEMPLATE
-from liqoshortcut.core.gateway import GatewaySettings
+from liqoshortcut.core.gateway import GatewaySettings, usage_error
+from liqoshortcut.core.model import EdgeRef, ShortcutSpec
+from liqoshortcut.core.plan import EdgeFacts, Plan, plan
 from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
 from liqoshortcut.kube.clients import Cluster, connect
-from liqoshortcut.kube.discovery import LiqoVersion
+from liqoshortcut.kube.discovery import ClusterFacts, LiqoVersion
 from liqoshortcut.kube.kubeconfig import Kubeconfig
-from liqoshortcut.workflow.connect import Edge, Shortcut
+from liqoshortcut.workflow.steps import missing_template
 
 # Liqo v1.2.0 added the data path that routes offloaded traffic over a provider-to-provider
 # peering ("add direct connection between provider clusters"); older Liqo connects, never uses it.
 DIRECT_PATH_LIQO = (1, 2, 0)
+# The flags a spec field comes from, so a bad value is blamed on the flag the user typed.
+FLAGS = {"server_edge": "--server-edge", "liqo_namespace": "--liqo-namespace"}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One edge as discovered: how to reach it and what was read there."""
+
+    cluster: Cluster
+    facts: ClusterFacts
 
 
 @dataclass(frozen=True)
 class Preflight:
-    shortcut: Shortcut
+    spec: ShortcutSpec
+    plan: Plan
+    edges: Mapping[str, Cluster]  # by edge name: the plan's ``Step.cluster``
     central: Cluster
     warnings: tuple[str, ...]
 
@@ -40,19 +57,29 @@ def prepare(
     liqo_namespace: str = "liqo",
     wait_connected: bool = True,
 ) -> Preflight:
-    """Resolve, reach and check the three clusters; raise before any change if anything is off."""
+    """Resolve, reach and check the three clusters, then plan; raise before any change if
+    anything is off. Edges are named by their contexts."""
     edge_a, edge_b = edge_contexts
     if edge_a == edge_b:
         raise UsageError(f"both edges are {edge_a!r}: name two different edge contexts")
     if server_edge is not None and server_edge not in edge_contexts:
         raise UsageError(f"--server-edge {server_edge!r} is neither {edge_a!r} nor {edge_b!r}")
+    try:
+        spec = ShortcutSpec(
+            edges=(EdgeRef(name=edge_a, context=edge_a), EdgeRef(name=edge_b, context=edge_b)),
+            server_edge=server_edge,
+            gateway=settings,
+            liqo_namespace=liqo_namespace,
+        )
+    except ValidationError as error:
+        raise usage_error(error, names=FLAGS) from None
     central_resolved = kubeconfig.resolve(central_context)
     contexts = [kubeconfig.resolve(name) for name in edge_contexts]  # unknown names fail here
     central = connect(central_resolved, name=f"central ({central_resolved.context})")
     central_facts = discovery.discover(central, liqo_namespace=liqo_namespace, central=True)
     providers = {p.cluster_id for p in discovery.providers(central)}
-    edges = []
-    for resolved in contexts:
+    edges: dict[str, Edge] = {}
+    for name, resolved in zip(edge_contexts, contexts, strict=True):
         cluster = connect(resolved)
         facts = discovery.discover(cluster, liqo_namespace=liqo_namespace)
         if facts.cluster_id == central_facts.cluster_id:
@@ -65,29 +92,45 @@ def prepare(
                 f"the central cluster: peer it first (liqoctl peer)"
             )
         _require_direct_path_liqo(cluster.name, facts.liqo_version)
-        edges.append(Edge(cluster=cluster, facts=facts, liqo_namespace=liqo_namespace))
-    if edges[0].cluster_id == edges[1].cluster_id:
+        edges[name] = Edge(cluster=cluster, facts=facts)
+    if edges[edge_a].facts.cluster_id == edges[edge_b].facts.cluster_id:
         raise UsageError(
-            f"{edge_a!r} and {edge_b!r} are the same cluster ({edges[0].cluster_id}): "
+            f"{edge_a!r} and {edge_b!r} are the same cluster ({edges[edge_a].facts.cluster_id}): "
             "name two different edges"
         )
-    # liqoctl's remote cluster (the second given) hosts the server unless told otherwise.
-    server_index = 0 if server_edge == edge_a else 1
-    server, client = edges[server_index], edges[1 - server_index]
-    _require_template(server, SERVER_TEMPLATE[1], server.facts.gateway_templates.servers)
-    _require_template(client, CLIENT_TEMPLATE[1], client.facts.gateway_templates.clients)
-    shortcut = Shortcut(
-        server=server, client=client, settings=settings, wait_connected=wait_connected
+    server, client = edges[spec.server.name], edges[spec.client.name]
+    _require_template(
+        server, liqo_namespace, SERVER_TEMPLATE[1], server.facts.gateway_templates.servers
     )
-    return Preflight(shortcut=shortcut, central=central, warnings=tuple(_warnings(edges)))
+    _require_template(
+        client, liqo_namespace, CLIENT_TEMPLATE[1], client.facts.gateway_templates.clients
+    )
+    observed = {
+        name: _edge_facts(edge, peer=edges[edge_b if name == edge_a else edge_a])
+        for name, edge in edges.items()
+    }
+    return Preflight(
+        spec=spec,
+        plan=plan(spec, observed, wait_connected=wait_connected),
+        edges={name: edge.cluster for name, edge in edges.items()},
+        central=central,
+        warnings=tuple(_warnings(list(edges.values()))),
+    )
 
 
-def _require_template(edge: Edge, name: str, present: tuple[str, ...]) -> None:
+def _edge_facts(edge: Edge, peer: Edge) -> EdgeFacts:
+    """What the plan needs of ``edge``, including its tenant namespace for ``peer`` if any."""
+    return EdgeFacts(
+        cluster_id=edge.facts.cluster_id,
+        pod_cidrs=edge.facts.pod_cidrs,
+        external_cidr=edge.facts.external_cidr,
+        peer_tenant_namespace=discovery.tenant_namespace(edge.cluster, peer.facts.cluster_id),
+    )
+
+
+def _require_template(edge: Edge, namespace: str, name: str, present: tuple[str, ...]) -> None:
     if name not in present:
-        raise PreconditionFailed(
-            f"{edge.cluster.name} has no gateway template {edge.liqo_namespace}/{name}: "
-            "reinstall Liqo or restore the template from its chart"
-        )
+        raise missing_template(edge.cluster.name, namespace, name)
 
 
 def _require_direct_path_liqo(edge: str, version: LiqoVersion) -> None:

@@ -19,12 +19,11 @@ from lab import build
 from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
 from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.errors import PreconditionFailed, WorkflowFailed
-from liqoshortcut.kube import discovery
-from liqoshortcut.kube.clients import connect
 from liqoshortcut.kube.kubeconfig import load_kubeconfig
-from liqoshortcut.workflow.connect import ConnectRun, Edge, Shortcut
+from liqoshortcut.workflow.connect import ConnectRun
 from liqoshortcut.workflow.disconnect import disconnect
-from liqoshortcut.workflow.progress import Phase, ProgressEvent, discard
+from liqoshortcut.workflow.preflight import Preflight, prepare
+from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter, discard
 from liqoshortcut.workflow.waiting import Deadline
 
 pytestmark = pytest.mark.integration
@@ -43,9 +42,12 @@ WATCHED = (
 )
 
 
-def edge(name: str) -> Edge:
-    cluster = connect(load_kubeconfig(kubeconfig_path()).resolve(name))
-    return Edge(cluster=cluster, facts=discovery.discover(cluster))
+def connect_run(shortcut: Preflight, seconds: float, report: Reporter) -> None:
+    ConnectRun(shortcut.plan, shortcut.edges, Deadline(seconds), report).run()
+
+
+def disconnect_all(shortcut: Preflight) -> int:
+    return disconnect(shortcut.plan, shortcut.edges, Deadline(120), discard)
 
 
 def state(kube: Callable[[str], ApiClient]) -> dict[str, set[tuple[str, str, str]]]:
@@ -85,19 +87,25 @@ def settle(
 
 
 @pytest.fixture
-def shortcut(lab: Lab) -> Iterator[Shortcut]:
+def shortcut(lab: Lab) -> Iterator[Preflight]:
     """edge-b serves, edge-a dials; whatever a test leaves is torn down afterwards."""
-    made = Shortcut(server=edge("edge-b"), client=edge("edge-a"), settings=GatewaySettings())
+    made = prepare(
+        load_kubeconfig(kubeconfig_path()),
+        central_context="central",
+        edge_contexts=EDGES,
+        server_edge="edge-b",
+        settings=GatewaySettings(),
+    )
     yield made
     set_emulator_faults({})
-    disconnect(made, Deadline(120), discard)
+    disconnect_all(made)
 
 
 def test_connect_ends_in_two_connected_connections_and_a_rerun_changes_nothing(
-    shortcut: Shortcut, kube: Callable[[str], ApiClient]
+    shortcut: Preflight, kube: Callable[[str], ApiClient]
 ) -> None:
     events: list[ProgressEvent] = []
-    ConnectRun(shortcut, Deadline(90), events.append).run()
+    connect_run(shortcut, 90, events.append)
     connected = state(kube)
     for name in EDGES:
         assert sum(1 for kind, _, _ in connected[name] if kind == "connections") >= 2  # hub too
@@ -105,17 +113,17 @@ def test_connect_ends_in_two_connected_connections_and_a_rerun_changes_nothing(
     assert len(created) >= 6  # 2 Configurations, 2 gateways, 2 PublicKeys (+ namespaces)
 
     again: list[ProgressEvent] = []
-    ConnectRun(shortcut, Deadline(90), again.append).run()
+    connect_run(shortcut, 90, again.append)
     assert [e for e in again if e.step.startswith("create ") and e.phase is Phase.DONE] == []
     assert state(kube) == connected
 
 
 def test_disconnect_leaves_the_edges_as_they_were_before_connect(
-    shortcut: Shortcut, kube: Callable[[str], ApiClient]
+    shortcut: Preflight, kube: Callable[[str], ApiClient]
 ) -> None:
     before = state(kube)
-    ConnectRun(shortcut, Deadline(90), discard).run()
-    assert disconnect(shortcut, Deadline(120), discard) >= 6
+    connect_run(shortcut, 90, discard)
+    assert disconnect_all(shortcut) >= 6
     assert settle(kube, before) == before
 
 
@@ -134,18 +142,18 @@ def test_disconnect_leaves_the_edges_as_they_were_before_connect(
     ],
 )
 def test_a_step_that_fails_or_hangs_rolls_back_to_the_state_before(
-    shortcut: Shortcut, kube: Callable[[str], ApiClient], cluster: str, step: str, mode: str
+    shortcut: Preflight, kube: Callable[[str], ApiClient], cluster: str, step: str, mode: str
 ) -> None:
     before = state(kube)
     set_emulator_faults({cluster: {step: mode}})
     with pytest.raises(WorkflowFailed, match="everything this run created was removed"):
-        ConnectRun(shortcut, Deadline(8), discard).run()
+        connect_run(shortcut, 8, discard)
     set_emulator_faults({})
     assert settle(kube, before) == before
 
 
 def test_a_peering_made_by_liqoctl_is_refused_and_left_untouched(
-    shortcut: Shortcut, kube: Callable[[str], ApiClient]
+    shortcut: Preflight, kube: Callable[[str], ApiClient]
 ) -> None:
     kubeconfig = str(kubeconfig_path())
     common = [
@@ -162,7 +170,7 @@ def test_a_peering_made_by_liqoctl_is_refused_and_left_untouched(
     try:
         before = state(kube)
         with pytest.raises(PreconditionFailed, match="not made by liqo-shortcut"):
-            ConnectRun(shortcut, Deadline(30), discard).run()
+            connect_run(shortcut, 30, discard)
         assert state(kube) == before
     finally:
         subprocess.run([liqoctl, "network", "reset", *common], check=True, capture_output=True)

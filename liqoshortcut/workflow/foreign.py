@@ -1,0 +1,55 @@
+"""Objects made by someone else are reported and left alone, before the run changes anything.
+
+A Liqo network peering between the two edges made by liqoctl or by hand is found by Liqo's remote
+cluster label; an object of any kind sitting where the plan would create one is found by name.
+Either refuses the whole run up front, so a refusal never leaves half a shortcut to roll back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from liqoshortcut.core.naming import is_owned_by
+from liqoshortcut.core.plan import Action, Plan, Side, Step
+from liqoshortcut.errors import PreconditionFailed
+from liqoshortcut.kube import discovery, liqo
+from liqoshortcut.kube.clients import Cluster
+from liqoshortcut.kube.resources import by_kind
+
+
+def refuse_foreign(plan: Plan, clusters: Mapping[str, Cluster]) -> None:
+    """Raise PreconditionFailed if anything in the plan's way was not made by this shortcut."""
+    for side in (Side.SERVER, Side.CLIENT):
+        edge, peer = plan.edges[side], plan.edges[side.other]
+        cluster = clusters[edge.name]
+        foreign = [
+            obj
+            for obj in discovery.peering_objects(cluster, edge.namespace, peer.cluster_id)
+            if not is_owned_by(dict(obj.labels), plan.shortcut)
+        ]
+        if foreign:
+            names = ", ".join(f"{obj.kind} {obj.namespace}/{obj.name}" for obj in foreign)
+            raise PreconditionFailed(
+                f"{cluster.name} already has a Liqo network peering with "
+                f"{clusters[peer.name].name} not made by liqo-shortcut ({names}); "
+                "it is left alone: remove it with liqoctl network reset to let liqo-shortcut "
+                "manage the pair"
+            )
+    for step in plan.steps:
+        if step.action is Action.CREATE:
+            find_ours(clusters[step.cluster], step, plan.shortcut)
+
+
+def find_ours(cluster: Cluster, step: Step, shortcut: str) -> liqo.Manifest | None:
+    """The object ``step`` creates, if it exists and is ``shortcut``'s; None if it is absent.
+
+    Raises PreconditionFailed if it exists and carries no label of ours.
+    """
+    found = liqo.get(cluster, by_kind(step.kind), step.name, step.namespace)
+    if found is None or is_owned_by(found["metadata"].get("labels"), shortcut):
+        return found
+    where = f"{step.namespace}/" if step.namespace else ""
+    raise PreconditionFailed(
+        f"{step.kind} {where}{step.name} on {cluster.name} exists and was not made by "
+        "liqo-shortcut; it is left alone"
+    )

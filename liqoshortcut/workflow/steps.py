@@ -1,0 +1,178 @@
+"""What one step of a plan does on its edge: check, create or wait, and the values it produces.
+
+CREATE looks the object up by its deterministic name first: ours is kept (a re-run converges),
+anyone else's is refused, and a new one is journalled as soon as the API server has it, so a
+rollback finds it. CHECK reads once; WAIT polls under the run's deadline (Liqo's peering user may
+not watch). The values later steps need (the server's endpoint, each gateway's public key and uid)
+are returned as the step's outputs; the plan says which step needs which (`Step.pending`).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from liqoshortcut.core import forge
+from liqoshortcut.core.plan import Action, Condition, Output, Outputs, Step
+from liqoshortcut.errors import PreconditionFailed, ShortcutError
+from liqoshortcut.kube import liqo
+from liqoshortcut.kube.clients import Cluster
+from liqoshortcut.kube.resources import CONFIGURATION, CONNECTION, DEPLOYMENT, by_kind
+from liqoshortcut.workflow.foreign import find_ours
+from liqoshortcut.workflow.journal import Journal, ObjectRef
+from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
+from liqoshortcut.workflow.waiting import Deadline
+
+# Looks once at a step's object: the outputs if its condition holds, None if not (yet).
+Observation = Callable[[Cluster, Step], Outputs | None]
+
+
+class EdgeSteps:
+    """Runs plan steps on the edges' clusters (by edge name) for the shortcut ``shortcut``."""
+
+    def __init__(
+        self,
+        clusters: Mapping[str, Cluster],
+        shortcut: str,
+        deadline: Deadline,
+        report: Reporter,
+        journal: Journal,
+    ) -> None:
+        self.clusters = clusters
+        self.shortcut = shortcut
+        self.deadline = deadline
+        self.report = report
+        self.journal = journal
+
+    def __call__(self, step: Step, produced: Mapping[str, Outputs]) -> Outputs:
+        cluster = self.clusters[step.cluster]
+        if step.action is Action.CREATE:
+            return self._ensure(cluster, step, produced)
+        if step.action is Action.CHECK and step.condition is Condition.TEMPLATE_EXISTS:
+            return self._reported(cluster, step, lambda: _require_template(cluster, step))
+        if step.action is Action.WAIT and step.condition is not None:
+            observe = WAITS[step.condition]
+            # "wait for X" is the step; the timeout message says "waiting for X".
+            what = f"{step.what.removeprefix('wait for ')} on {cluster.name}"
+            return self._reported(
+                cluster, step, lambda: self.deadline.poll(what, lambda: observe(cluster, step))
+            )
+        raise ValueError(f"no way to run step {step.id} ({step.action}, {step.condition})")
+
+    def _ensure(self, cluster: Cluster, step: Step, produced: Mapping[str, Outputs]) -> Outputs:
+        """The object as it is on the cluster: ours if present, else created and journalled."""
+        existing = find_ours(cluster, step, self.shortcut)
+        if existing is not None:
+            self.report(ProgressEvent(Phase.SKIPPED, step.what, cluster.name, "already there"))
+            return _uid(existing)
+        manifest = step.resolve(produced)
+        return self._reported(cluster, step, lambda: self._create(cluster, step, manifest))
+
+    def _create(self, cluster: Cluster, step: Step, manifest: liqo.Manifest) -> Outputs:
+        resource = by_kind(step.kind)
+        created = liqo.create(cluster, resource, manifest)
+        self.journal.record(
+            ObjectRef(
+                step.cluster,
+                resource.api_version,
+                resource.kind,
+                resource.plural,
+                step.namespace,
+                step.name,
+            )
+        )
+        return _uid(created)
+
+    def _reported(self, cluster: Cluster, step: Step, action: Callable[[], Outputs]) -> Outputs:
+        self.report(ProgressEvent(Phase.STARTED, step.what, cluster.name))
+        try:
+            outputs = action()
+        except ShortcutError as error:
+            self.report(ProgressEvent(Phase.FAILED, step.what, cluster.name, str(error)))
+            raise
+        self.report(ProgressEvent(Phase.DONE, step.what, cluster.name))
+        return outputs
+
+
+def missing_template(cluster: str, namespace: str, name: str) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"{cluster} has no gateway template {namespace}/{name}: "
+        "reinstall Liqo or restore the template from its chart"
+    )
+
+
+def _require_template(cluster: Cluster, step: Step) -> Outputs:
+    if liqo.get(cluster, by_kind(step.kind), step.name, step.namespace) is None:
+        raise missing_template(cluster.name, _namespace(step), step.name)
+    return {}
+
+
+def _uid(obj: liqo.Manifest) -> Outputs:
+    return {Output.UID: obj["metadata"]["uid"]}
+
+
+def _namespace(step: Step) -> str:
+    if not step.namespace:
+        raise ValueError(f"step {step.id} names no namespace")  # a programming error
+    return step.namespace
+
+
+def _status(cluster: Cluster, step: Step) -> liqo.Manifest:
+    found = liqo.get(cluster, by_kind(step.kind), step.name, step.namespace) or {}
+    return found.get("status") or {}
+
+
+def _configured(cluster: Cluster, step: Step) -> Outputs | None:
+    # Liqo's AreConfigurationNetworkCIDRsConfigured: the condition is True for this generation of
+    # the spec.
+    configuration = liqo.get(cluster, CONFIGURATION, step.name, step.namespace) or {}
+    generation = configuration.get("metadata", {}).get("generation")
+    for condition in (configuration.get("status") or {}).get("conditions") or []:
+        if (
+            condition.get("type") == "NetworkCIDRsConfigured"
+            and condition.get("status") == "True"
+            and condition.get("observedGeneration") == generation
+        ):
+            return {}
+    return None
+
+
+def _pod_ready(cluster: Cluster, step: Step) -> Outputs | None:
+    deployment = liqo.get(cluster, DEPLOYMENT, step.name, step.namespace) or {}
+    return {} if (deployment.get("status") or {}).get("readyReplicas") else None
+
+
+def _endpoint(cluster: Cluster, step: Step) -> Outputs | None:
+    reported = _status(cluster, step).get("endpoint") or {}
+    if not reported.get("addresses"):
+        return None
+    endpoint = forge.server_endpoint(reported)
+    return {
+        Output.ENDPOINT_ADDRESSES: list(endpoint.addresses),
+        Output.ENDPOINT_PORT: endpoint.port,
+        Output.ENDPOINT_PROTOCOL: endpoint.protocol,
+    }
+
+
+def _key(cluster: Cluster, step: Step) -> Outputs | None:
+    secret = (_status(cluster, step).get("secretRef") or {}).get("name")
+    if not secret:
+        return None
+    key = liqo.gateway_public_key(cluster, secret, _namespace(step))
+    return {Output.PUBLIC_KEY: base64.b64encode(key).decode()}
+
+
+def _connected(cluster: Cluster, step: Step) -> Outputs | None:
+    connections = liqo.list_objects(cluster, CONNECTION, step.namespace, step.selector)
+    states = [(c.get("status") or {}).get("value") for c in connections]
+    return {} if states == ["Connected"] else None
+
+
+WAITS: Final[Mapping[Condition, Observation]] = {
+    Condition.CONFIGURED: _configured,
+    Condition.POD_READY: _pod_ready,
+    Condition.ENDPOINT: _endpoint,
+    Condition.KEY: _key,
+    Condition.CONNECTED: _connected,
+}

@@ -1,0 +1,200 @@
+"""A connect run executes the plan: what it sends is complete, what is not ours is refused before
+any change, and what it made is rolled back newest first on failure, timeout or Ctrl-C.
+
+The edges are `FakeEdges`; tests/integration/test_connect_workflow.py holds the same promises
+against the lab's real API servers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import threading
+from typing import Any
+
+import pytest
+
+from liqoshortcut.core.model import ShortcutSpec
+from liqoshortcut.core.plan import PLACEHOLDER_PREFIX, Action, EdgeFacts, Plan, plan
+from liqoshortcut.errors import Interrupted, PreconditionFailed, RollbackIncomplete, WorkflowFailed
+from liqoshortcut.workflow.connect import ConnectRun
+from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter, discard
+from liqoshortcut.workflow.steps import WAITS
+from liqoshortcut.workflow.waiting import Deadline
+from tests.unit.workflow.fake_edges import SERVER_ENDPOINT, FakeEdges, key_of
+
+# edge-a (milan) dials, edge-b (turin) serves, as liqoctl's local and remote clusters.
+FACTS = {
+    "edge-a": EdgeFacts("milan", ("10.1.0.0/16",), "10.71.0.0/16"),
+    "edge-b": EdgeFacts("turin", ("10.2.0.0/16",), "10.72.0.0/16"),
+}
+OUR_KINDS = ("Namespace", "Configuration", "GatewayServer", "GatewayClient", "PublicKey")
+QUICK_TIMEOUT = 0.5  # seconds: enough for the fake edges, which react at once
+
+
+def a_plan(**spec: Any) -> Plan:
+    edges = [{"name": "edge-a"}, {"name": "edge-b"}]
+    return plan(ShortcutSpec.model_validate({"edges": edges, **spec}), FACTS)
+
+
+@pytest.fixture
+def edges(monkeypatch: pytest.MonkeyPatch) -> FakeEdges:
+    return FakeEdges(monkeypatch, ("edge-a", "edge-b"))
+
+
+def run(
+    edges: FakeEdges, built: Plan | None = None, report: Reporter = discard, seconds: float = 30
+) -> None:
+    ConnectRun(built or a_plan(), edges.clusters, Deadline(seconds), report).run()
+
+
+def sent(edges: FakeEdges, cluster: str, kind: str) -> dict[str, Any]:
+    (manifest,) = [m for name, m in edges.sent if name == cluster and m["kind"] == kind]
+    return manifest
+
+
+def test_no_placeholder_ever_reaches_an_api_server(edges: FakeEdges) -> None:
+    built = a_plan()
+    run(edges, built)
+    creates = [step for step in built.steps if step.action is Action.CREATE]
+    assert len(edges.sent) == len(creates) == 8
+    for cluster, manifest in edges.sent:
+        assert PLACEHOLDER_PREFIX.strip() not in json.dumps(manifest), (cluster, manifest)
+
+
+def test_the_client_dials_the_endpoint_the_server_reported(edges: FakeEdges) -> None:
+    run(edges)
+    assert sent(edges, "edge-a", "GatewayClient")["spec"]["endpoint"] == SERVER_ENDPOINT
+
+
+def test_each_edge_gets_the_other_gateways_key_owned_by_its_own_gateway(edges: FakeEdges) -> None:
+    run(edges)
+    for cluster, peer, gateway in (
+        ("edge-a", "edge-b", "GatewayClient"),
+        ("edge-b", "edge-a", "GatewayServer"),
+    ):
+        key = sent(edges, cluster, "PublicKey")
+        assert key["spec"]["publicKey"] == base64.b64encode(key_of(peer)).decode()
+        (owner,) = key["metadata"]["ownerReferences"]
+        namespace = key["metadata"]["namespace"]
+        own_gateway = edges.objects[(cluster, gateway, namespace, owner["name"])]
+        assert (owner["kind"], owner["uid"]) == (gateway, own_gateway["metadata"]["uid"])
+
+
+def test_a_server_behind_nat_is_dialled_at_the_override(edges: FakeEdges) -> None:
+    run(edges, a_plan(gateway={"clientAddress": "203.0.113.7", "clientPort": 31000}))
+    assert sent(edges, "edge-a", "GatewayClient")["spec"]["endpoint"] == {
+        "addresses": ["203.0.113.7"],
+        "port": 31000,
+        "protocol": SERVER_ENDPOINT["protocol"],
+    }
+
+
+def test_a_rerun_keeps_what_is_ours_sends_nothing_and_says_so(edges: FakeEdges) -> None:
+    built = a_plan()
+    run(edges, built)
+    first = list(edges.sent)
+    events: list[ProgressEvent] = []
+    run(edges, built, events.append)
+    assert edges.sent == first
+    skipped = [e.step for e in events if e.phase is Phase.SKIPPED]
+    assert skipped == [step.what for step in built.steps if step.action is Action.CREATE]
+
+
+def test_progress_names_every_step_of_the_plan(edges: FakeEdges) -> None:
+    built = a_plan()
+    events: list[ProgressEvent] = []
+    run(edges, built, events.append)
+    done = [(e.cluster, e.step) for e in events if e.phase is Phase.DONE]
+    assert sorted(done) == sorted((step.cluster, step.what) for step in built.steps)
+
+
+def test_an_object_in_the_way_that_is_not_ours_is_refused_before_any_change(
+    edges: FakeEdges,
+) -> None:
+    built = a_plan()
+    server = built.step("create-gatewayserver@server")
+    edges.put(
+        "edge-b",
+        {"kind": "GatewayServer", "metadata": {"name": server.name, "namespace": server.namespace}},
+    )
+    with pytest.raises(PreconditionFailed, match="exists and was not made by liqo-shortcut"):
+        run(edges, built)
+    assert edges.sent == []
+
+
+def test_a_peering_made_by_someone_else_is_refused_before_any_change(edges: FakeEdges) -> None:
+    labels = {"liqo.io/remote-cluster-id": "milan"}
+    metadata = {"name": "by-hand", "namespace": "liqo-tenant-milan", "labels": labels}
+    edges.put("edge-b", {"kind": "Configuration", "metadata": metadata})
+    with pytest.raises(PreconditionFailed, match="edge-b already has a Liqo network peering"):
+        run(edges)
+    assert edges.sent == []
+
+
+def test_a_refused_create_rolls_back_what_this_run_made_newest_first(edges: FakeEdges) -> None:
+    edges.refused.add("PublicKey")
+    with pytest.raises(WorkflowFailed, match="everything this run created was removed"):
+        run(edges)
+    assert [kind for _, kind, _, _ in edges.deleted] == [
+        "GatewayClient",
+        "GatewayServer",
+        "Configuration",
+        "Configuration",
+        "Namespace",
+        "Namespace",
+    ]
+    assert [key for key in edges.objects if key[1] in OUR_KINDS] == []
+
+
+def test_a_wait_that_times_out_names_what_it_waited_for_and_rolls_back(edges: FakeEdges) -> None:
+    edges.silent.add("GatewayServer")  # no gateway pod ever comes up
+    with pytest.raises(WorkflowFailed) as raised:
+        run(edges, seconds=QUICK_TIMEOUT)
+    assert str(raised.value).startswith(
+        "timed out after 0s waiting for gateway pod liqo-tenant-milan/gw-milan to be ready on "
+        "edge-b;"
+    )
+    assert str(raised.value).endswith("everything this run created was removed")
+    assert [key for key in edges.objects if key[1] in OUR_KINDS] == []
+
+
+def test_ctrl_c_during_a_wait_rolls_back_everything_and_says_interrupted(
+    edges: FakeEdges,
+) -> None:
+    main = threading.main_thread().ident
+    assert main is not None
+    pressed: list[bool] = []
+
+    def press_ctrl_c() -> None:
+        if not pressed:
+            pressed.append(True)
+            signal.pthread_kill(main, signal.SIGINT)
+
+    edges.silent.add("PublicKey")  # the Connections never come
+    edges.on_wait.append(press_ctrl_c)
+    with pytest.raises(
+        Interrupted, match=r"^interrupted; everything this run created was removed$"
+    ):
+        run(edges)
+    assert [key for key in edges.objects if key[1] in OUR_KINDS] == []
+
+
+def test_what_a_rollback_cannot_remove_is_named_with_the_command_that_removes_it(
+    edges: FakeEdges,
+) -> None:
+    edges.refused.add("PublicKey")
+    edges.stuck.add(("edge-b", "GatewayServer", "liqo-tenant-milan", "milan"))
+    with pytest.raises(RollbackIncomplete) as raised:
+        run(edges)
+    assert str(raised.value).endswith(
+        "rollback left 1 object(s), remove them with: "
+        "kubectl --context edge-b -n liqo-tenant-milan delete gatewayservers milan"
+    )
+
+
+def test_every_wait_a_plan_holds_is_one_the_workflow_can_observe() -> None:
+    for step in a_plan().steps:
+        if step.action is Action.WAIT:
+            assert step.condition in WAITS, step.id
