@@ -7,13 +7,14 @@ BIN := $(VENV)/bin
 # The installed set is re-resolved only when the project's requirements change.
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint typecheck imports unit integration completions \
+.PHONY: help demo test lint typecheck imports unit integration completions crd \
         lab-build lab-up lab-down lab-status clean
 
 help:
 	@echo "make demo   start the local three-cluster lab and show what liqo-shortcut does on it"
 	@echo "make test   lint, type-check, import contracts, unit and integration tests (starts the lab)"
 	@echo "make lab-up | lab-down | lab-status | lab-build | completions"
+	@echo "make crd    regenerate the VirtualNodeShortcut CRD (deploy/crd/, the Helm chart) from the models"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +47,10 @@ integration: $(STAMP) lab-build
 completions: $(STAMP)
 	$(BIN)/python completions/generate.py
 
+crd: $(STAMP)
+	$(BIN)/python deploy/generate.py
+
+# Also builds helm, which only the chart tests use.
 lab-build: $(STAMP)
 	$(BIN)/python -m lab build
 
