@@ -10,10 +10,10 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from liqoshortcut.core.schema import PATTERN_MEANINGS, SPEC_CONFIG, rule, validations
+from liqoshortcut.core.schema import PATTERN_MEANINGS, SpecModel, rule, validations
 from liqoshortcut.errors import UsageError
 
 ServiceType = Literal["LoadBalancer", "NodePort", "ClusterIP"]
@@ -32,9 +32,8 @@ LOAD_BALANCER_IP_NEEDS_LOADBALANCER = "give it only with service type LoadBalanc
 NOT_AN_IP = "is not an IPv4 or IPv6 address (no zone, not IPv4-mapped)"
 
 
-class GatewaySettings(BaseModel):
+class GatewaySettings(SpecModel):
     model_config = ConfigDict(
-        **SPEC_CONFIG,
         json_schema_extra=validations(
             rule(
                 "!has(self.nodePort) || self.serviceType == 'NodePort'",

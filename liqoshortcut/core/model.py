@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
 from liqoshortcut.core.gateway import GatewaySettings, field_error, usage_error
 from liqoshortcut.core.schema import (
     DNS_LABEL_PATTERN,
     DNS_SUBDOMAIN_PATTERN,
-    SPEC_CONFIG,
+    SpecModel,
     rule,
     validations,
 )
@@ -78,7 +78,7 @@ def _resource_edge_schema(schema: dict[str, Any]) -> None:
     schema["required"] = [*schema["required"], "secretRef"]
 
 
-class EdgeRef(BaseModel):
+class EdgeRef(SpecModel):
     """One edge: a name to show and where its credentials come from.
 
     ``context`` (in ``kubeconfig`` or the default kubeconfig) serves the CLI; ``secretRef`` names a
@@ -86,7 +86,7 @@ class EdgeRef(BaseModel):
     given, is what the edge must turn out to be: a guard against a context pointing elsewhere.
     """
 
-    model_config = ConfigDict(**SPEC_CONFIG, json_schema_extra=_resource_edge_schema)
+    model_config = ConfigDict(json_schema_extra=_resource_edge_schema)
 
     name: str = Field(
         min_length=1, max_length=MAX_EDGE_NAME_LENGTH, description="The edge's name, as shown."
@@ -120,7 +120,7 @@ class EdgeRef(BaseModel):
         return self
 
 
-class ShortcutSpec(BaseModel):
+class ShortcutSpec(SpecModel):
     """A shortcut between two edges; the order of ``edges`` matters only for the default server.
 
     ``serverEdge`` names the edge hosting the GatewayServer (liqoctl's "remote" cluster); left
@@ -128,7 +128,6 @@ class ShortcutSpec(BaseModel):
     """
 
     model_config = ConfigDict(
-        **SPEC_CONFIG,
         json_schema_extra=validations(
             # Guarded: the API server runs CEL even when edges has the wrong length, and would
             # report an index out of bounds next to the real error.

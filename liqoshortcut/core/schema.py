@@ -1,5 +1,5 @@
-"""What every model of the VirtualNodeShortcut resource shares: one pydantic configuration and the
-CEL rules a model hands to the CRD.
+"""What every model of the VirtualNodeShortcut spec shares: one pydantic base and the CEL rules a
+model hands to the CRD.
 
 The pydantic models are the CRD's single source of truth (`core.crd` derives the schema from
 them). Bounds and enums translate by themselves; a check across fields cannot, so each model
@@ -11,15 +11,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
-SPEC_CONFIG = ConfigDict(
-    extra="forbid",
-    frozen=True,
-    validate_by_name=True,
-    validate_by_alias=True,
-    serialize_by_alias=True,  # a dump is CR YAML
-)
+
+class SpecModel(BaseModel):
+    """A part of the spec: frozen, unknown fields refused, CR spelling in and out.
+
+    A base class rather than a shared ConfigDict: pydantic's mypy plugin reads a config only when
+    it is written out in the class or a base, and then checks constructor calls by field name.
+    A subclass's own ``model_config`` (e.g. its CEL rules) is merged over this one.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,  # a dump is CR YAML
+    )
+
 
 # Kubernetes' name and label syntaxes (k8s.io/apimachinery/pkg/util/validation).
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"  # e.g. a namespace

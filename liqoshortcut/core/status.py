@@ -17,14 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from liqoshortcut.core.model import CLUSTER_ID_PATTERN, MAX_EDGE_NAME_LENGTH
 from liqoshortcut.core.schema import DNS_LABEL_PATTERN
 
-STATUS_CONFIG = ConfigDict(
-    extra="ignore",
-    frozen=True,
-    validate_by_name=True,
-    validate_by_alias=True,
-    serialize_by_alias=True,
-)
-
 # metav1.Condition's own bounds and patterns (k8s.io/apimachinery/pkg/apis/meta/v1/types.go).
 CONDITION_TYPE_PATTERN = (
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
@@ -34,6 +26,18 @@ CONDITION_REASON_PATTERN = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 MAX_CONDITION_MESSAGE_LENGTH = 32768
 
 
+class StatusModel(BaseModel):
+    """A part of the status; as `schema.SpecModel`, but unknown fields are ignored."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
+
+
 class ConditionType(StrEnum):
     READY = "Ready"  # the shortcut is made and healthy: what `kubectl wait` waits for
     CONNECTED = "Connected"  # both edges' Liqo Connections report Connected
@@ -41,9 +45,7 @@ class ConditionType(StrEnum):
     DIRECT_PATH_ACTIVE = "DirectPathActive"  # selected Services go over the shortcut (traffic)
 
 
-class Condition(BaseModel):
-    model_config = STATUS_CONFIG
-
+class Condition(StatusModel):
     type: str = Field(max_length=316, pattern=CONDITION_TYPE_PATTERN)
     status: Literal["True", "False", "Unknown"]
     reason: str = Field(min_length=1, max_length=1024, pattern=CONDITION_REASON_PATTERN)
@@ -52,10 +54,8 @@ class Condition(BaseModel):
     observed_generation: int | None = Field(None, alias="observedGeneration", ge=0)
 
 
-class ConnectionState(BaseModel):
+class ConnectionState(StatusModel):
     """An edge's Liqo Connection to the other edge, as its status last said."""
-
-    model_config = STATUS_CONFIG
 
     # Liqo's ConnectionStatusValue (apis/networking/v1beta1/connection_types.go).
     state: Literal["Connected", "Connecting", "Error"] | None = Field(
@@ -70,9 +70,7 @@ class ConnectionState(BaseModel):
     )
 
 
-class EdgeStatus(BaseModel):
-    model_config = STATUS_CONFIG
-
+class EdgeStatus(StatusModel):
     name: str = Field(max_length=MAX_EDGE_NAME_LENGTH)
     cluster_id: str | None = Field(None, alias="clusterID", pattern=CLUSTER_ID_PATTERN)
     role: Literal["server", "client"] = Field(
@@ -81,16 +79,12 @@ class EdgeStatus(BaseModel):
     connection: ConnectionState | None = None
 
 
-class ServiceRef(BaseModel):
-    model_config = STATUS_CONFIG
-
+class ServiceRef(StatusModel):
     namespace: str = Field(pattern=DNS_LABEL_PATTERN)
     name: str = Field(pattern=DNS_LABEL_PATTERN)
 
 
-class ShortcutStatus(BaseModel):
-    model_config = STATUS_CONFIG
-
+class ShortcutStatus(StatusModel):
     observed_generation: int | None = Field(
         None,
         alias="observedGeneration",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from liqoshortcut.core.gateway import field_error
-from liqoshortcut.core.schema import LABEL_VALUE_PATTERN, SPEC_CONFIG, rule, validations
+from liqoshortcut.core.schema import LABEL_VALUE_PATTERN, SpecModel, rule, validations
 
 # None: no Service; All: every offloaded Service of central with endpoints on both edges;
 # Selected: those of them matching namespaceSelector and serviceSelector.
@@ -32,11 +32,10 @@ SELECTED_NEEDS_A_SELECTOR = "Selected needs a namespaceSelector or a serviceSele
 SELECTORS_NEED_SELECTED = "namespaceSelector and serviceSelector apply only with Selected"
 
 
-class LabelSelectorRequirement(BaseModel):
+class LabelSelectorRequirement(SpecModel):
     """One of a selector's ``matchExpressions``, as in Kubernetes' metav1.LabelSelector."""
 
     model_config = ConfigDict(
-        **SPEC_CONFIG,
         json_schema_extra=validations(
             rule(
                 "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)",
@@ -57,10 +56,8 @@ class LabelSelectorRequirement(BaseModel):
         return self
 
 
-class LabelSelector(BaseModel):
+class LabelSelector(SpecModel):
     """Kubernetes' label selector: every part must match, and an empty one selects everything."""
-
-    model_config = SPEC_CONFIG
 
     match_labels: dict[str, LabelValue] | None = Field(None, alias="matchLabels")
     match_expressions: tuple[LabelSelectorRequirement, ...] | None = Field(
@@ -68,9 +65,8 @@ class LabelSelector(BaseModel):
     )
 
 
-class TrafficPolicy(BaseModel):
+class TrafficPolicy(SpecModel):
     model_config = ConfigDict(
-        **SPEC_CONFIG,
         json_schema_extra=validations(
             rule(
                 "self.services != 'Selected'"
