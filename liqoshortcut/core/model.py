@@ -97,7 +97,6 @@ class EdgeRef(SpecModel):
         None,
         alias="secretRef",
         pattern=SECRET_NAME_PATTERN,
-        max_length=253,
         description="Secret in the shortcut's namespace whose key 'kubeconfig' reaches the edge.",
     )
     cluster_id: str | None = Field(
