@@ -7,7 +7,11 @@ BIN := $(VENV)/bin
 # The installed set is re-resolved only when the project's requirements change.
 STAMP := $(VENV)/.installed
 
+<<<<<<< HEAD
 .PHONY: help demo test bench lint typecheck imports unit integration completions \
+=======
+.PHONY: help demo test lint typecheck imports unit integration completions crd \
+>>>>>>> crd
         lab-build lab-up lab-down lab-status clean
 
 help:
@@ -15,6 +19,7 @@ help:
 	@echo "make test   lint, type-check, import contracts, unit and integration tests (starts the lab)"
 	@echo "make bench  the benchmarks in bench/, each against its baseline; writes bench/results/latest.md"
 	@echo "make lab-up | lab-down | lab-status | lab-build | completions"
+	@echo "make crd    regenerate the VirtualNodeShortcut CRD (deploy/crd/, the Helm chart) from the models"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +55,10 @@ bench: $(STAMP) lab-build
 completions: $(STAMP)
 	$(BIN)/python completions/generate.py
 
+crd: $(STAMP)
+	$(BIN)/python deploy/generate.py
+
+# Also builds helm, which only the chart tests use.
 lab-build: $(STAMP)
 	$(BIN)/python -m lab build
 

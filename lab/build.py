@@ -22,6 +22,8 @@ from lab.topology import ETCD_VERSION, KUBERNETES_VERSION, LIQO_VERSION
 TOOLS = Path(__file__).resolve().parent / "tools"
 LIQO_MODULE = "github.com/liqotech/liqo"
 LIQO_CRDS_IN_MODULE = Path("deployments/liqo/charts/liqo-crds/crds")
+HELM_MODULE = "helm.sh/helm/v3"
+HELM_VERSION = "v3.22.0"  # must match lab/tools/helm/go.mod (a unit test checks it)
 
 # Go package of each binary, built in the tools module that pins it.
 KUBE_PACKAGES = {
@@ -130,6 +132,27 @@ def liqo_crd_files() -> list[Path]:
     if not crds:
         raise RuntimeError(f"no CRDs found in {crd_dir}")
     return crds
+
+
+def _helm_ldflags() -> str:
+    # As helm's Makefile sets them: without the first, `helm version` says "v3.22"; the others make
+    # `helm template` and `helm lint` assume the lab's Kubernetes instead of helm's fallback v1.20.
+    major, minor = KUBERNETES_VERSION.lstrip("v").split(".")[:2]
+    flags = ["-s", "-w", f"-X {HELM_MODULE}/internal/version.version={HELM_VERSION}"]
+    for package in ("pkg/chartutil", "pkg/lint/rules"):
+        flags += [
+            f"-X {HELM_MODULE}/{package}.k8sVersionMajor={major}",
+            f"-X {HELM_MODULE}/{package}.k8sVersionMinor={minor}",
+        ]
+    return " ".join(flags)
+
+
+def helm_binary() -> Path:
+    """helm, which only the chart tests use: the lab itself never needs it."""
+    built_dir = cache_root() / f"helm-{HELM_VERSION}"
+    if not (built_dir / "helm").is_file():
+        _build_into(built_dir, TOOLS / "helm", {"helm": f"{HELM_MODULE}/cmd/helm"}, _helm_ldflags())
+    return built_dir / "helm"
 
 
 def all_binaries() -> LabBinaries:

@@ -16,9 +16,13 @@ from pathlib import Path
 import pytest
 from kubernetes.client import ApiClient
 
+from deploy.generate import CRD_FILES
 from lab import build
 from lab.cluster import Lab, kubeconfig_path
 from lab.kubeclient import api_client
+from liqoshortcut.core.crd import CRD_NAME
+
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +74,34 @@ def shortcut_cli(lab: Lab) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def kubectl(lab: Lab) -> Kubectl:
+    """``kubectl("apply", "-f", "-", stdin=...)``: the lab's kubectl on central, as a user runs it.
+
+    Fails the test with kubectl's own words when it fails, unless ``check=False``.
+    """
+    binary = str(build.kube_binaries()["kubectl"])
+
+    def run(
+        *args: str, stdin: str | None = None, context: str = "central", check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        command = [binary, f"--kubeconfig={kubeconfig_path()}", f"--context={context}", *args]
+        result = subprocess.run(
+            command, input=stdin, capture_output=True, text=True, timeout=120, check=False
+        )
+        if check and result.returncode != 0:
+            pytest.fail(f"kubectl {' '.join(args)} failed:\n{result.stderr}")
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def shortcut_crd(kubectl: Kubectl) -> Iterator[str]:
+    """The committed VirtualNodeShortcut CRD, installed on central as a user installs it."""
+    kubectl("apply", "--server-side", "--force-conflicts", f"--filename={CRD_FILES[0]}")
+    kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{CRD_NAME}")
+    yield CRD_NAME
+    kubectl("delete", f"crd/{CRD_NAME}", "--wait=false")

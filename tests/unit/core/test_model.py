@@ -66,7 +66,7 @@ def test_flags_by_python_name_and_a_cr_by_alias_give_the_same_spec() -> None:
 def test_a_spec_is_immutable() -> None:
     spec = ShortcutSpec.model_validate(spec_fields())
     with pytest.raises(ValidationError):
-        spec.timeout = 30
+        spec.timeout = 30  # type: ignore[misc]  # mypy sees it too; the runtime refusal is tested
 
 
 BAD_SPECS = [

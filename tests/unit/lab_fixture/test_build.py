@@ -68,3 +68,19 @@ def test_kubernetes_binaries_report_the_pinned_version_not_v0_0_0_master() -> No
     flags = build._kube_version_ldflags()
     assert f"k8s.io/component-base/version.gitVersion={KUBERNETES_VERSION}" in flags
     assert "k8s.io/component-base/version.gitMinor=35" in flags
+
+
+def test_helm_is_built_once_from_the_version_its_tools_module_pins(
+    cache: Path, mocker: MockerFixture
+) -> None:
+    go_mod = (build.TOOLS / "helm" / "go.mod").read_text()
+    assert f"{build.HELM_MODULE} {build.HELM_VERSION}" in go_mod
+    go = mocker.patch.object(build, "_go", return_value="")
+    assert build.helm_binary() == cache / f"helm-{build.HELM_VERSION}" / "helm"
+    assert [call.args[0][-1] for call in go.call_args_list] == [f"{build.HELM_MODULE}/cmd/helm"]
+
+
+def test_helm_reports_its_version_and_renders_for_the_labs_kubernetes() -> None:
+    flags = build._helm_ldflags()
+    assert f"internal/version.version={build.HELM_VERSION}" in flags
+    assert "pkg/chartutil.k8sVersionMinor=35" in flags

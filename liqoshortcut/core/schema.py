@@ -1,0 +1,60 @@
+"""What every model of the VirtualNodeShortcut spec shares: one pydantic base and the CEL rules a
+model hands to the CRD.
+
+The pydantic models are the CRD's single source of truth (`core.crd` derives the schema from
+them). Bounds and enums translate by themselves; a check across fields cannot, so each model
+states it twice, side by side: as a pydantic validator and, through `validations`, as a CEL rule
+the API server runs. Tests hold the two in agreement against a real kube-apiserver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class SpecModel(BaseModel):
+    """A part of the spec: frozen, unknown fields refused, CR spelling in and out.
+
+    A base class rather than a shared ConfigDict: pydantic's mypy plugin reads a config only when
+    it is written out in the class or a base, and then checks constructor calls by field name.
+    A subclass's own ``model_config`` (e.g. its CEL rules) is merged over this one.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,  # a dump is CR YAML
+    )
+
+
+# Kubernetes' name and label syntaxes (k8s.io/apimachinery/pkg/util/validation).
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"  # e.g. a namespace
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"  # e.g. a Secret
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+# What a user must change when a value misses one of them: a regex is no help on a terminal.
+PATTERN_MEANINGS = {
+    DNS_LABEL_PATTERN: "use lowercase letters, digits and '-' (a DNS-1123 name)",
+    DNS_SUBDOMAIN_PATTERN: "use lowercase letters, digits and '-' (a DNS-1123 name)",
+    LABEL_VALUE_PATTERN: "use letters, digits, '-', '_' and '.' between letters or digits",
+}
+
+# The kube-apiserver key for CEL rules on a schema node (apiextensions.k8s.io/v1).
+VALIDATIONS_KEY = "x-kubernetes-validations"
+
+
+def rule(expression: str, message: str, field_path: str | None = None) -> dict[str, str]:
+    """One CEL rule; ``field_path`` (e.g. ``.nodePort``) names the field the API server blames,
+    as `gateway.field_error` does for pydantic, so both refusals name the same field."""
+    cel = {"rule": expression, "message": message}
+    if field_path:
+        cel["fieldPath"] = field_path
+    return cel
+
+
+def validations(*rules: dict[str, str]) -> dict[str, Any]:
+    """A model's or field's ``json_schema_extra``: the CEL rules of that schema node."""
+    return {VALIDATIONS_KEY: list(rules)}
