@@ -7,11 +7,7 @@ BIN := $(VENV)/bin
 # The installed set is re-resolved only when the project's requirements change.
 STAMP := $(VENV)/.installed
 
-<<<<<<< HEAD
-.PHONY: help demo test bench lint typecheck imports unit integration completions \
-=======
-.PHONY: help demo test lint typecheck imports unit integration completions crd \
->>>>>>> crd
+.PHONY: help demo test bench lint typecheck imports unit integration completions crd \
         lab-build lab-up lab-down lab-status clean
 
 help:
