@@ -10,14 +10,18 @@ from typing import Annotated
 
 import typer
 
+from liqoshortcut.cli.dry_run import DryRun, DryRunOption
 from liqoshortcut.cli.environment import environment
 from liqoshortcut.cli.options import (
     DEFAULT_TIMEOUT,
     ContextOption,
+    EdgeAKubeconfigOption,
+    EdgeBKubeconfigOption,
     KubeconfigOption,
     LiqoNamespaceOption,
     QuietOption,
     TimeoutOption,
+    edge_kubeconfigs,
     timeout_seconds,
 )
 from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
@@ -54,10 +58,13 @@ def create(
     ] = True,
     kubeconfig: KubeconfigOption = None,
     context: ContextOption = None,
+    edge_a_kubeconfig: EdgeAKubeconfigOption = None,
+    edge_b_kubeconfig: EdgeBKubeconfigOption = None,
     liqo_namespace: LiqoNamespaceOption = "liqo",
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     quiet: QuietOption = False,
     output: OutputOption = OutputFormat.TEXT,
+    dry_run: DryRunOption = DryRun.NONE,
 ) -> None:
     """Connect EDGE_A and EDGE_B directly, as `liqoctl network connect` would, from central."""
     from pydantic import ValidationError
@@ -96,11 +103,17 @@ def create(
         server_edge=server_edge,
         settings=settings,
         liqo_namespace=liqo_namespace,
+        edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
         wait_connected=wait,
     )
     for warning in preflight.warnings:
         env.stderr.write(f"warning: {warning}\n")
     plan = preflight.plan
+    if dry_run is not DryRun.NONE:
+        from liqoshortcut.cli.dry_run import show_dry_run
+
+        show_dry_run(env, output, dry_run, preflight, int(seconds))
+        return
     server, client = plan.edges[Side.SERVER], plan.edges[Side.CLIENT]
     record = ShortcutRecord(
         name=plan.shortcut,

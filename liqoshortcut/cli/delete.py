@@ -10,11 +10,14 @@ from liqoshortcut.cli.environment import confirmed, environment
 from liqoshortcut.cli.options import (
     DEFAULT_TIMEOUT,
     ContextOption,
+    EdgeAKubeconfigOption,
+    EdgeBKubeconfigOption,
     KubeconfigOption,
     LiqoNamespaceOption,
     QuietOption,
     TimeoutOption,
     YesOption,
+    edge_kubeconfigs,
     timeout_seconds,
 )
 from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
@@ -26,6 +29,8 @@ def delete(
     edge_b: Annotated[str, typer.Argument(help="Kubeconfig context of the second edge.")],
     kubeconfig: KubeconfigOption = None,
     context: ContextOption = None,
+    edge_a_kubeconfig: EdgeAKubeconfigOption = None,
+    edge_b_kubeconfig: EdgeBKubeconfigOption = None,
     liqo_namespace: LiqoNamespaceOption = "liqo",
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
     quiet: QuietOption = False,
@@ -51,6 +56,7 @@ def delete(
         server_edge=None,
         settings=GatewaySettings(),
         liqo_namespace=liqo_namespace,
+        edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
     )
     plan = preflight.plan
     name = plan.shortcut

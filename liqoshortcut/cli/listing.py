@@ -12,7 +12,7 @@ import typer
 
 from liqoshortcut.cli.environment import environment
 from liqoshortcut.cli.options import ContextOption, KubeconfigOption, LiqoNamespaceOption
-from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
+from liqoshortcut.cli.output import OutputFormat, OutputOption, table, write_data
 
 COLUMNS = ("NAME", "SERVER", "CLIENT", "STATE", "AGE")
 
@@ -48,12 +48,4 @@ def list_shortcuts(
         for r in records
     ]
     data = {"shortcuts": [record.as_dict() for record in records]}
-    write_data(env, output, data, text=_table([COLUMNS, *rows]))
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join(
-        "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
+    write_data(env, output, data, text=table([COLUMNS, *rows]))

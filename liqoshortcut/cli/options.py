@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from liqoshortcut.errors import UsageError
+
+if TYPE_CHECKING:
+    from liqoshortcut.kube.kubeconfig import Kubeconfig
 
 DEFAULT_TIMEOUT = "120s"  # liqoctl's default --timeout is 2m
 MIN_TIMEOUT_SECONDS = 10  # below this even a healthy pair cannot finish the sequence
@@ -17,6 +20,14 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 KubeconfigOption = Annotated[
     Path | None,
     typer.Option("--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, ~/.kube/config)."),
+]
+EdgeAKubeconfigOption = Annotated[
+    Path | None,
+    typer.Option("--edge-a-kubeconfig", help="Kubeconfig holding EDGE_A (default: --kubeconfig)."),
+]
+EdgeBKubeconfigOption = Annotated[
+    Path | None,
+    typer.Option("--edge-b-kubeconfig", help="Kubeconfig holding EDGE_B (default: --kubeconfig)."),
 ]
 ContextOption = Annotated[
     str | None,
@@ -35,6 +46,23 @@ YesOption = Annotated[
         "-y", "--yes", help="Do not ask for confirmation (never asked without a terminal)."
     ),
 ]
+
+
+def edge_kubeconfigs(
+    edge_a: str, edge_a_kubeconfig: Path | None, edge_b: str, edge_b_kubeconfig: Path | None
+) -> dict[str, Kubeconfig]:
+    """The edges given their own kubeconfig file, by context name."""
+    from liqoshortcut.kube.kubeconfig import load_kubeconfig
+
+    given = {
+        edge: load_kubeconfig(path, flag=flag)
+        for edge, path, flag in (
+            (edge_a, edge_a_kubeconfig, "--edge-a-kubeconfig"),
+            (edge_b, edge_b_kubeconfig, "--edge-b-kubeconfig"),
+        )
+        if path is not None
+    }
+    return given
 
 
 def timeout_seconds(value: str) -> float:

@@ -6,7 +6,7 @@ json and yaml are imported only when asked for, to keep the other paths fast.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated
 
@@ -41,3 +41,12 @@ def write_data(
         env.stdout.write(yaml.safe_dump(dict(data), sort_keys=False))
     else:
         env.stdout.write(text + "\n")
+
+
+def table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows as `kubectl get` prints them: columns padded to their widest, three spaces apart."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join(
+        "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )

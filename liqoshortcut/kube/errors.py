@@ -71,6 +71,10 @@ class AlreadyExists(ShortcutError):
     """409 on create: an object with that name exists."""
 
 
+class NamespaceTerminating(PreconditionFailed):
+    """403 on create in a namespace being deleted: a passing state, not missing rights."""
+
+
 class Conflict(ShortcutError):
     """409 on update: the object changed since it was read."""
 
@@ -128,6 +132,12 @@ def map_api_exception(
         return CredentialsRejected(
             f"the API server of {name} at {server} rejected the credentials (401 "
             f"Unauthorized) while trying to {doing}: renew the kubeconfig of {name}"
+        )
+    if status == 403 and "being terminated" in message:
+        # The namespace controller refuses new content while a namespace is being deleted.
+        return NamespaceTerminating(
+            f"{name} is deleting namespace {action.namespace}, so nothing can be created in it: "
+            "wait until it is gone, then run again"
         )
     if status == 403:
         return AccessDenied(

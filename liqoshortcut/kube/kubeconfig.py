@@ -169,13 +169,17 @@ def kubeconfig_paths(explicit: Path | None, env: KubeconfigEnvironment) -> list[
 
 
 def load_kubeconfig(
-    explicit: Path | None = None, env: KubeconfigEnvironment | None = None
+    explicit: Path | None = None,
+    env: KubeconfigEnvironment | None = None,
+    *,
+    flag: str = "--kubeconfig",
 ) -> Kubeconfig:
-    """The merged kubeconfig kubectl would use with the same ``--kubeconfig`` and environment."""
+    """The merged kubeconfig kubectl would use with the same ``--kubeconfig`` and environment;
+    ``flag`` is the option that gave ``explicit``, for messages."""
     env = env or KubeconfigEnvironment.from_process()
     paths = kubeconfig_paths(explicit, env)
     if explicit is not None and not explicit.is_file():
-        raise PreconditionFailed(f"kubeconfig {explicit} does not exist: check --kubeconfig")
+        raise PreconditionFailed(f"kubeconfig {explicit} does not exist: check {flag}")
     documents = [(path, _read(path)) for path in paths if explicit is not None or path.is_file()]
     origin = ", ".join(str(path) for path in paths)
     if len(paths) > 1:

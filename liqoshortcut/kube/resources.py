@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from liqoshortcut.core.model import API_GROUP, API_VERSION, KIND, PLURAL
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -62,6 +64,8 @@ CONFIG_MAP: Final = Resource("", "v1", "configmaps", "ConfigMap")
 SECRET: Final = Resource("", "v1", "secrets", "Secret")
 SERVICE: Final = Resource("", "v1", "services", "Service")
 DEPLOYMENT: Final = Resource("apps", "v1", "deployments", "Deployment")
+# This project's own resource, in the central cluster.
+VIRTUAL_NODE_SHORTCUT: Final = Resource(API_GROUP, API_VERSION.split("/")[1], PLURAL, KIND)
 
 _BY_KIND: Final = {
     r.kind: r

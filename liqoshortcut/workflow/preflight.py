@@ -44,6 +44,7 @@ class Preflight:
     plan: Plan
     edges: Mapping[str, Cluster]  # by edge name: the plan's ``Step.cluster``
     central: Cluster
+    central_namespace: str  # the central context's namespace, as kubectl would use it
     warnings: tuple[str, ...]
 
 
@@ -56,9 +57,11 @@ def prepare(
     settings: GatewaySettings,
     liqo_namespace: str = "liqo",
     wait_connected: bool = True,
+    edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
 ) -> Preflight:
     """Resolve, reach and check the three clusters, then plan; raise before any change if
-    anything is off. Edges are named by their contexts."""
+    anything is off. Edges are named by their contexts, looked up in ``edge_kubeconfigs[edge]``
+    when given (an edge's own file, e.g. a peering user's), else in ``kubeconfig``."""
     edge_a, edge_b = edge_contexts
     if edge_a == edge_b:
         raise UsageError(f"both edges are {edge_a!r}: name two different edge contexts")
@@ -74,7 +77,9 @@ def prepare(
     except ValidationError as error:
         raise usage_error(error, names=FLAGS) from None
     central_resolved = kubeconfig.resolve(central_context)
-    contexts = [kubeconfig.resolve(name) for name in edge_contexts]  # unknown names fail here
+    own = edge_kubeconfigs or {}
+    # Unknown names fail here, before any cluster is contacted.
+    contexts = [own.get(name, kubeconfig).resolve(name) for name in edge_contexts]
     central = connect(central_resolved, name=f"central ({central_resolved.context})")
     central_facts = discovery.discover(central, liqo_namespace=liqo_namespace, central=True)
     providers = {p.cluster_id for p in discovery.providers(central)}
@@ -114,6 +119,7 @@ def prepare(
         plan=plan(spec, observed, wait_connected=wait_connected),
         edges={name: edge.cluster for name, edge in edges.items()},
         central=central,
+        central_namespace=central_resolved.namespace or "default",
         warnings=tuple(_warnings(list(edges.values()))),
     )
 

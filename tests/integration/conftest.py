@@ -21,6 +21,7 @@ from lab import build
 from lab.cluster import Lab, kubeconfig_path
 from lab.kubeclient import api_client
 from liqoshortcut.core.crd import CRD_NAME
+from tests.integration.admission import refuse_writes  # noqa: F401  (a fixture, shared)
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 

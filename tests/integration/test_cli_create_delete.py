@@ -24,9 +24,11 @@ from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
 from liqoshortcut.cli.app import run
 from liqoshortcut.cli.environment import Environment
 from liqoshortcut.errors import ExitCode
+from tests.integration.kubeconfigs import one_context_kubeconfig
 from tests.integration.snapshots import settled, snapshot
 
 pytestmark = pytest.mark.integration
+CLUSTERS = ("central", "edge-a", "edge-b")
 
 
 @pytest.fixture
@@ -79,6 +81,10 @@ def unreachable_kubeconfig(tmp_path: Path) -> Path:
     return path
 
 
+def central_only_kubeconfig(tmp_path: Path) -> Path:
+    return one_context_kubeconfig(tmp_path, "central")
+
+
 BAD_INPUT = [
     ("unknown context", ["edge-a", "edge-x"], ExitCode.USAGE, "edge-x"),
     ("same edge twice", ["edge-a", "edge-a"], ExitCode.USAGE, "both edges are 'edge-a'"),
@@ -105,6 +111,18 @@ BAD_INPUT = [
         ["edge-a", "edge-b", "--server-edge", "central"],
         ExitCode.USAGE,
         "--server-edge",
+    ),
+    (
+        "missing edge kubeconfig",
+        ["edge-a", "edge-b", "--edge-b-kubeconfig", "/nonexistent/edge-b"],
+        ExitCode.PRECONDITION_FAILED,
+        "kubeconfig /nonexistent/edge-b does not exist: check --edge-b-kubeconfig",
+    ),
+    (
+        "edge context not in its own kubeconfig",
+        ["edge-a", "edge-b", "--edge-b-kubeconfig", "{central-only}"],
+        ExitCode.USAGE,
+        "context 'edge-b' not found in",
     ),
     (
         "missing kubeconfig",
@@ -139,7 +157,11 @@ def test_bad_input_gets_one_line_its_exit_code_and_changes_nothing(
     exit_code: ExitCode,
     says: str,
 ) -> None:
-    files = {"{broken}": broken_kubeconfig, "{unreachable}": unreachable_kubeconfig}
+    files = {
+        "{broken}": broken_kubeconfig,
+        "{unreachable}": unreachable_kubeconfig,
+        "{central-only}": central_only_kubeconfig,
+    }
     argv = [str(files[a](tmp_path)) if a in files else a for a in args]
     before = snapshot(kube)
     result = shortcut_cli("create", *argv)
@@ -225,3 +247,27 @@ def test_delete_at_a_terminal_asks_first_and_a_no_changes_nothing(
     assert code == ExitCode.SUCCESS
     assert stderr == ""
     assert snapshot(kube) != before
+
+
+def test_each_cluster_from_its_own_kubeconfig_file(
+    shortcut_cli: Callable[..., subprocess.CompletedProcess[str]],
+    kube: Callable[[str], ApiClient],
+    tmp_path: Path,
+) -> None:
+    """Central from --kubeconfig, each edge from its own file, as peering users' files come."""
+    files = {
+        name: str(one_context_kubeconfig(tmp_path, name))
+        for name in ("central", "edge-a", "edge-b")
+    }
+    flags = [
+        "--kubeconfig", files["central"],
+        "--edge-a-kubeconfig", files["edge-a"],
+        "--edge-b-kubeconfig", files["edge-b"],
+    ]  # fmt: skip
+    before = snapshot(kube)
+    created = shortcut_cli("create", "edge-a", "edge-b", "-q", *flags)
+    assert created.returncode == ExitCode.SUCCESS, created.stderr
+    deleted = shortcut_cli("delete", "edge-a", "edge-b", "-q", *flags)
+    assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
+    assert deleted.stdout.startswith("shortcut edge-a--edge-b deleted")
+    assert settled(kube, before) == before

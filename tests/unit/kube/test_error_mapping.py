@@ -23,6 +23,7 @@ from liqoshortcut.kube.errors import (
     Conflict,
     CredentialsRejected,
     LiqoMissing,
+    NamespaceTerminating,
     NotFound,
     Rejected,
     api_call,
@@ -201,3 +202,16 @@ def test_transport_errors_say_the_server_cannot_be_reached(error: Exception, rea
 def test_other_exceptions_pass_through_untouched() -> None:
     with pytest.raises(KeyError), api_call(EDGE, CREATE):
         raise KeyError("a programming error stays one")
+
+
+def test_creating_in_a_namespace_being_deleted_is_not_blamed_on_rights() -> None:
+    message = (
+        'configurations "edge-b" is forbidden: unable to create new content in namespace '
+        "liqo-tenant-edge-b because it is being terminated"
+    )
+    error = fail_with(status(403, "Forbidden", message))
+    assert isinstance(error, NamespaceTerminating)
+    assert str(error) == (
+        "edge-a is deleting namespace liqo-tenant-edge-b, so nothing can be created in it: "
+        "wait until it is gone, then run again"
+    )
