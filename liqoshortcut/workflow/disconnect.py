@@ -10,6 +10,7 @@ created go last.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from liqoshortcut.core.naming import is_owned_by, ownership_labels
 from liqoshortcut.core.plan import Plan, PlannedEdge, Side
@@ -24,8 +25,9 @@ from liqoshortcut.kube.resources import (
     PUBLIC_KEY,
     Resource,
 )
+from liqoshortcut.workflow.execute import at_once
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
-from liqoshortcut.workflow.waiting import Deadline
+from liqoshortcut.workflow.waiting import Deadline, WaitTimedOut
 
 # PublicKeys first: they would go with their gateways anyway, but only when the garbage collector
 # gets to them; removing them ourselves makes teardown finish in a known state.
@@ -38,27 +40,43 @@ def disconnect(
     """Remove every object of ``plan``'s shortcut from both edges; returns how many there were.
 
     Only the plan's shortcut name and edges are used: objects are found by label, whatever their
-    names, so a teardown also finds what an older or interrupted run made.
+    names, so a teardown also finds what an older or interrupted run made. Each edge's objects
+    depend only on each other, so the two edges are torn down at once.
     """
+    edges = (plan.edges[Side.CLIENT], plan.edges[Side.SERVER])
+    calls = [
+        partial(_tear_down, plan.shortcut, clusters[edge.name], edge, deadline, report)
+        for edge in edges
+    ]
+    return sum(at_once(calls, deadline))
+
+
+def _tear_down(
+    shortcut: str, cluster: Cluster, edge: PlannedEdge, deadline: Deadline, report: Reporter
+) -> int:
     removed = 0
     for resource in TEARDOWN_ORDER:
-        for edge in (plan.edges[Side.CLIENT], plan.edges[Side.SERVER]):
-            cluster = clusters[edge.name]
-            namespace = None if resource is NAMESPACE else edge.namespace
-            for name in _our_objects(plan.shortcut, cluster, edge, resource):
-                what = f"delete {resource.kind} {namespace + '/' if namespace else ''}{name}"
-                report(ProgressEvent(Phase.STARTED, what, cluster.name))
-                liqo.delete(cluster, resource, name, namespace)
-                if not liqo.wait_gone(
-                    cluster, resource, name, namespace, timeout=max(deadline.remaining(), 1)
-                ):
-                    raise RollbackIncomplete(
-                        f"timed out deleting {what[len('delete ') :]} on {cluster.name}; "
-                        "run the same command again"
-                    )
-                report(ProgressEvent(Phase.DONE, what, cluster.name))
-                removed += 1
+        namespace = None if resource is NAMESPACE else edge.namespace
+        for name in _our_objects(shortcut, cluster, edge, resource):
+            what = f"delete {resource.kind} {namespace + '/' if namespace else ''}{name}"
+            report(ProgressEvent(Phase.STARTED, what, cluster.name))
+            liqo.delete(cluster, resource, name, namespace)
+            try:
+                deadline.poll(
+                    f"{what} on {cluster.name}", partial(_gone, cluster, resource, name, namespace)
+                )
+            except WaitTimedOut:
+                raise RollbackIncomplete(
+                    f"timed out deleting {what[len('delete ') :]} on {cluster.name}; "
+                    "run the same command again"
+                ) from None
+            report(ProgressEvent(Phase.DONE, what, cluster.name))
+            removed += 1
     return removed
+
+
+def _gone(cluster: Cluster, resource: Resource, name: str, namespace: str | None) -> bool | None:
+    return True if liqo.get(cluster, resource, name, namespace) is None else None
 
 
 def _our_objects(

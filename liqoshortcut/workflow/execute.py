@@ -8,13 +8,16 @@ at the deadline; no later wave starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from functools import partial
 from types import MappingProxyType
+from typing import TypeVar
 
 from liqoshortcut.core.plan import Outputs, Plan, Step
 from liqoshortcut.workflow.waiting import Deadline
 
+T = TypeVar("T")
 # Runs one step, given what the steps before it produced (by step id); returns what it produced.
 StepRunner = Callable[[Step, Mapping[str, Outputs]], Outputs]
 
@@ -34,18 +37,26 @@ def _run_wave(
     produced: Mapping[str, Outputs],
     deadline: Deadline,
 ) -> list[Outputs]:
-    # Every step in a worker thread, even alone in its wave: Ctrl-C then lands in this thread,
-    # never between a worker's create call and its journal entry.
-    pool = ThreadPoolExecutor(max_workers=len(wave))
+    return at_once([partial(run_step, step, produced) for step in wave], deadline)
+
+
+def at_once(calls: Sequence[Callable[[], T]], deadline: Deadline) -> list[T]:
+    """Run ``calls`` in worker threads at once; their results in order, or the first failure.
+
+    Every call in a worker thread, even a single one: Ctrl-C then lands in this thread, never
+    between a worker's create call and its journal entry. A failure or Ctrl-C cancels
+    ``deadline``, so the other calls' waits give up at their next poll, not at the deadline.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(len(calls), 1))
     try:
-        futures = [pool.submit(run_step, step, produced) for step in wave]
+        futures = [pool.submit(call) for call in calls]
         wait(futures, return_when=FIRST_EXCEPTION)
         for future in futures:
             if future.done() and (error := future.exception()) is not None:
                 raise error
         return [future.result() for future in futures]
     except BaseException:
-        deadline.cancel()  # the other steps' waits give up now, not at the deadline
+        deadline.cancel()
         raise
     finally:
         pool.shutdown(wait=True)
