@@ -14,7 +14,7 @@ from liqoshortcut.cli.environment import environment
 from liqoshortcut.cli.options import ContextOption, KubeconfigOption, LiqoNamespaceOption
 from liqoshortcut.cli.output import OutputFormat, OutputOption, table, write_data
 
-COLUMNS = ("NAME", "SERVER", "CLIENT", "STATE", "AGE")
+COLUMNS = ("NAME", "SERVER", "CLIENT", "STATE", "AGE", "SOURCE")
 
 
 def list_shortcuts(
@@ -44,7 +44,7 @@ def list_shortcuts(
         return
     now = datetime.now(UTC)
     rows = [
-        (r.name, r.server.context, r.client.context, str(r.state), age(r.created, now))
+        (r.name, r.server.context, r.client.context, str(r.state), age(r.created, now), r.source)
         for r in records
     ]
     data = {"shortcuts": [record.as_dict() for record in records]}

@@ -42,6 +42,7 @@ class ShortcutRecord:
     state: State
     message: str = ""
     created: datetime | None = None  # set by the API server; None before the first write
+    source: str = "cli"  # "cli", or the VirtualNodeShortcut (namespace/name) the operator owns
 
     def to_config_map(self, namespace: str) -> dict[str, Any]:
         data = {
@@ -93,7 +94,35 @@ class ShortcutRecord:
             shown["message"] = self.message
         if self.created is not None:
             shown["created"] = self.created.isoformat().replace("+00:00", "Z")
+        shown["source"] = self.source
         return shown
+
+    @classmethod
+    def from_resource(cls, resource: dict[str, Any]) -> ShortcutRecord:
+        """A VirtualNodeShortcut as `list` shows it, its state from its Ready condition."""
+        metadata, spec = resource["metadata"], resource.get("spec") or {}
+        status = resource.get("status") or {}
+        edges = {edge["name"]: edge for edge in spec.get("edges") or []}
+        names = list(edges)
+        server = spec.get("serverEdge") or (names[-1] if names else "")
+        client = next((name for name in names if name != server), "")
+        ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+        if ready is None:
+            state, message = State.CREATING, ""
+        elif ready.get("status") == "True":
+            state, message = State.CONNECTED, ""
+        else:
+            state, message = State.FAILED, f"{ready.get('reason')}: {ready.get('message')}"
+        created = metadata.get("creationTimestamp")
+        return cls(
+            name=metadata["name"],
+            server=EdgeRecord(server, (edges.get(server) or {}).get("clusterID", "")),
+            client=EdgeRecord(client, (edges.get(client) or {}).get("clusterID", "")),
+            state=state,
+            message=message,
+            created=datetime.fromisoformat(created) if created else None,
+            source=f"{metadata.get('namespace')}/{metadata['name']}",
+        )
 
 
 def record_name(shortcut: str) -> str:

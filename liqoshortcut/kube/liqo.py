@@ -277,7 +277,7 @@ def _list(
         )
     if not resource.is_liqo:
         raise ValueError(f"no lister for {resource.qualified}")  # a programming error
-    if not resource.namespaced:
+    if not resource.namespaced or namespace is None:  # a namespaced kind: in all namespaces
         return _custom(cluster).list_cluster_custom_object(
             resource.group, resource.version, resource.plural, label_selector=selector
         )

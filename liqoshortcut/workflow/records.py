@@ -17,7 +17,8 @@ from liqoshortcut.core.record import ShortcutRecord, State, record_name, record_
 from liqoshortcut.errors import PreconditionFailed, RollbackIncomplete, ShortcutError
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
-from liqoshortcut.kube.resources import CONFIG_MAP
+from liqoshortcut.kube.errors import LiqoMissing
+from liqoshortcut.kube.resources import CONFIG_MAP, VIRTUAL_NODE_SHORTCUT
 
 
 @contextmanager
@@ -71,7 +72,7 @@ def forget(central: Cluster, namespace: str, shortcut: str) -> bool:
 
 
 def all_records(central: Cluster, namespace: str) -> list[ShortcutRecord]:
-    """Every recorded shortcut, by name."""
+    """Every shortcut: those `create` recorded, and the VirtualNodeShortcuts the operator owns."""
     found = liqo.list_objects(
         central,
         CONFIG_MAP,
@@ -79,7 +80,21 @@ def all_records(central: Cluster, namespace: str) -> list[ShortcutRecord]:
         record_selector(),
         fix=f"use credentials that may list ConfigMaps in {namespace} on the central cluster",
     )
-    return sorted((ShortcutRecord.from_config_map(item) for item in found), key=lambda r: r.name)
+    records = [ShortcutRecord.from_config_map(item) for item in found]
+    records += [ShortcutRecord.from_resource(item) for item in _resources(central)]
+    return sorted(records, key=lambda record: (record.name, record.source))
+
+
+def _resources(central: Cluster) -> list[liqo.Manifest]:
+    """VirtualNodeShortcuts in every namespace; none where the operator's CRD is not installed."""
+    try:
+        return liqo.list_objects(
+            central,
+            VIRTUAL_NODE_SHORTCUT,
+            fix="use credentials that may list virtualnodeshortcuts in all namespaces of central",
+        )
+    except LiqoMissing:
+        return []
 
 
 def _write(central: Cluster, namespace: str, name: str, data: dict[str, str]) -> None:

@@ -73,8 +73,8 @@ def test_list_reads_central_alone_and_follows_create_and_delete(
         assert waited.returncode == ExitCode.SUCCESS, waited.stderr
         table = shortcut_cli("list", "--kubeconfig", str(central_only))
         header, row = table.stdout.splitlines()
-        assert header.split() == ["NAME", "SERVER", "CLIENT", "STATE", "AGE"]
-        name, server, client_edge, state, age = row.split()
+        assert header.split() == ["NAME", "SERVER", "CLIENT", "STATE", "AGE", "SOURCE"]
+        name, server, client_edge, state, age, source = row.split()
         assert (name, server, client_edge, state) == (
             "edge-a--edge-b",
             "edge-b",
@@ -82,6 +82,7 @@ def test_list_reads_central_alone_and_follows_create_and_delete(
             "Connected",
         )
         assert age.endswith("s")
+        assert source == "cli"
     finally:
         deleted = shortcut_cli("delete", "edge-a", "edge-b", "-o", "json")
     assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
@@ -177,3 +178,22 @@ def test_an_api_error_at_any_write_rolls_back_to_the_state_before(
     assert REFUSAL in last, last
     assert "Traceback" not in result.stderr
     assert settled(kube, before) == before
+
+
+def test_list_shows_the_virtual_node_shortcuts_the_operator_owns(
+    shortcut_cli: CLI,
+    kubectl: Callable[..., subprocess.CompletedProcess[str]],
+    shortcut_crd: str,
+    central_only: Path,
+) -> None:
+    dry = shortcut_cli("create", "edge-a", "edge-b", "--dry-run=client", "-o", "yaml")
+    assert dry.returncode == ExitCode.SUCCESS, dry.stderr
+    kubectl("apply", "-n", "default", "-f", "-", stdin=dry.stdout)
+    try:
+        (shortcut,) = listed(shortcut_cli, central_only)
+        assert shortcut["source"] == "default/edge-a--edge-b"
+        assert shortcut["server"] == {"context": "edge-b", "clusterID": "edge-b"}
+        assert shortcut["state"] == "Creating"  # no operator runs here to make it Ready
+    finally:
+        kubectl("delete", "-n", "default", "virtualnodeshortcut/edge-a--edge-b")
+    assert listed(shortcut_cli, central_only) == []

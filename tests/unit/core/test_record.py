@@ -79,3 +79,36 @@ def test_age_reads_like_kubectl(elapsed: timedelta, shown: str) -> None:
 
 def test_age_of_an_unwritten_record_is_unknown() -> None:
     assert age(None, NOW) == "<unknown>"
+
+
+def _resource(**status: object) -> dict[str, object]:
+    return {
+        "metadata": {
+            "name": "ab",
+            "namespace": "team",
+            "creationTimestamp": "2026-11-25T09:30:39Z",
+        },
+        "spec": {
+            "edges": [
+                {"name": "edge-a", "secretRef": "a", "clusterID": "a-id"},
+                {"name": "edge-b", "secretRef": "b"},
+            ],
+            "serverEdge": "edge-a",
+        },
+        "status": status,
+    }
+
+
+def test_a_virtual_node_shortcut_lists_with_its_roles_and_its_ready_condition() -> None:
+    pending = ShortcutRecord.from_resource(_resource())
+    assert (pending.server, pending.client) == (
+        EdgeRecord("edge-a", "a-id"),
+        EdgeRecord("edge-b", ""),
+    )
+    assert pending.state is State.CREATING
+    assert pending.source == "team/ab"
+    ready = {"type": "Ready", "status": "True", "reason": "Connected", "message": ""}
+    assert ShortcutRecord.from_resource(_resource(conditions=[ready])).state is State.CONNECTED
+    down = {"type": "Ready", "status": "False", "reason": "EdgeUnreachable", "message": "edge-b"}
+    failed = ShortcutRecord.from_resource(_resource(conditions=[down]))
+    assert (failed.state, failed.message) == (State.FAILED, "EdgeUnreachable: edge-b")
