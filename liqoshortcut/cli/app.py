@@ -4,7 +4,8 @@ kubectl runs `kubectl-shortcut` for every `kubectl shortcut ...`, so this module
 commands and shared options; each command lives in its own module and imports heavy libraries
 inside its function. Typer's rich help is off: it imports rich.markdown and rich.traceback, which
 would make plain `--help` pay for them (tests/unit/test_cli_imports.py holds the line).
-typer 0.29 vendors click as `typer._click`, hence that import; pyproject pins typer below 0.30.
+typer vendors click as `typer._click`, hence that import; pyproject pins typer 0.28, the last
+release that does not parse options through pydantic (which costs a command's --help ~0.2 s).
 """
 
 from __future__ import annotations

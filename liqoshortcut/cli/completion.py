@@ -10,7 +10,7 @@ Two ways in:
 - `kubectl-shortcut <TAB>`: the scripts `completion SHELL` prints (checked in under completions/)
   call back into `kubectl-shortcut` with `_KUBECTL_SHORTCUT_COMPLETE` set, which typer answers.
 
-Both ask click's completion machinery, which typer 0.29 vendors as `typer._click`; typer registers
+Both ask click's completion machinery, which typer vendors as `typer._click`; typer registers
 its own shell classes (matching its scripts) only for apps with `add_completion=True`, and ours
 has a `completion` command instead, so this module registers them.
 """
