@@ -102,7 +102,10 @@ class ShortcutRecord:
         """A VirtualNodeShortcut as `list` shows it, its state from its Ready condition."""
         metadata, spec = resource["metadata"], resource.get("spec") or {}
         status = resource.get("status") or {}
-        edges = {edge["name"]: edge for edge in spec.get("edges") or []}
+        edges = {edge["name"]: dict(edge) for edge in spec.get("edges") or []}
+        for seen in status.get("edges") or []:  # the operator found the IDs the spec left out
+            if seen.get("name") in edges and seen.get("clusterID"):
+                edges[seen["name"]].setdefault("clusterID", seen["clusterID"])
         names = list(edges)
         server = spec.get("serverEdge") or (names[-1] if names else "")
         client = next((name for name in names if name != server), "")

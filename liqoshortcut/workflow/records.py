@@ -102,3 +102,12 @@ def _write(central: Cluster, namespace: str, name: str, data: dict[str, str]) ->
         config_map["data"] = data
 
     liqo.mutate(central, CONFIG_MAP, name, namespace, replace_data)
+
+
+def owning_resource(central: Cluster, cluster_ids: set[str]) -> ShortcutRecord | None:
+    """The VirtualNodeShortcut that joins the edges ``cluster_ids``, if the operator owns them."""
+    for item in _resources(central):
+        found = ShortcutRecord.from_resource(item)
+        if {found.server.cluster_id, found.client.cluster_id} == cluster_ids:
+            return found
+    return None

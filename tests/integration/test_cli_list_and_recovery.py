@@ -180,7 +180,7 @@ def test_an_api_error_at_any_write_rolls_back_to_the_state_before(
     assert settled(kube, before) == before
 
 
-def test_list_shows_the_virtual_node_shortcuts_the_operator_owns(
+def test_list_shows_the_operators_shortcuts_and_delete_leaves_them_to_it(
     shortcut_cli: CLI,
     kubectl: Callable[..., subprocess.CompletedProcess[str]],
     shortcut_crd: str,
@@ -194,6 +194,11 @@ def test_list_shows_the_virtual_node_shortcuts_the_operator_owns(
         assert shortcut["source"] == "default/edge-a--edge-b"
         assert shortcut["server"] == {"context": "edge-b", "clusterID": "edge-b"}
         assert shortcut["state"] == "Creating"  # no operator runs here to make it Ready
+        refused = shortcut_cli("delete", "edge-a", "edge-b", "-y")
+        assert refused.returncode == ExitCode.PRECONDITION_FAILED, refused.stderr
+        assert refused.stderr.startswith(
+            "error: shortcut edge-a--edge-b belongs to VirtualNodeShortcut default/edge-a--edge-b"
+        )
     finally:
         kubectl("delete", "-n", "default", "virtualnodeshortcut/edge-a--edge-b")
     assert listed(shortcut_cli, central_only) == []
