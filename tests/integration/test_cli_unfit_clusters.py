@@ -3,7 +3,8 @@
 Each case alters one lab cluster the way a real installation can be off (an edge central has not
 peered, Liqo gone from an edge, an old Liqo, a deleted gateway template, credentials without
 rights), takes the snapshot, runs `create`, and checks the one error line, the exit code and that
-all three clusters are exactly as before; then it puts the cluster back.
+all three clusters are exactly as before. The lab's own baseline install then puts the clusters
+back exactly (field managers included), so later tests see the lab as it started.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import yaml
 from kubernetes import client
 from kubernetes.client import ApiClient
 
-from lab.cluster import kubeconfig_path
+from lab.cluster import Lab, kubeconfig_path
+from lab.liqo_baseline import install_baseline
 from liqoshortcut.errors import ExitCode
 from tests.integration.snapshots import snapshot
 
@@ -45,10 +47,7 @@ def edge_b_not_peered(kube: Kube, tmp_path: Path) -> Iterator[list[str]]:
         custom.patch_cluster_custom_object_status(*coordinates, {"status": {"role": role}})
 
     set_role("Unknown")
-    try:
-        yield []
-    finally:
-        set_role("Provider")
+    yield []
 
 
 @contextmanager
@@ -57,12 +56,7 @@ def without_liqo_on_edge_b(kube: Kube, tmp_path: Path) -> Iterator[list[str]]:
     core = client.CoreV1Api(kube("edge-b"))
     found = edge_b_cluster_id_configmap(core)
     core.delete_namespaced_config_map(str(found.metadata.name), "liqo")
-    try:
-        yield []
-    finally:
-        found.metadata.resource_version = found.metadata.uid = None
-        found.metadata.creation_timestamp = found.metadata.managed_fields = None
-        core.create_namespaced_config_map("liqo", found)
+    yield []
 
 
 @contextmanager
@@ -76,10 +70,7 @@ def old_liqo_on_edge_b(kube: Kube, tmp_path: Path) -> Iterator[list[str]]:
         core.patch_namespaced_config_map(name, "liqo", patch)
 
     set_version("v1.1.0")
-    try:
-        yield []
-    finally:
-        set_version("v1.2.0")
+    yield []
 
 
 @contextmanager
@@ -156,6 +147,7 @@ UNFIT = [
     [pytest.param(alteration, code, says, id=case) for case, alteration, code, says in UNFIT],
 )
 def test_an_unfit_cluster_is_refused_in_one_line_and_nothing_changes(
+    lab: Lab,
     shortcut_cli: CLI,
     kube: Kube,
     tmp_path: Path,
@@ -163,10 +155,14 @@ def test_an_unfit_cluster_is_refused_in_one_line_and_nothing_changes(
     exit_code: ExitCode,
     says: str,
 ) -> None:
-    with alteration(kube, tmp_path) as extra_args:
-        before = snapshot(kube)
-        result = shortcut_cli("create", "edge-a", "edge-b", *extra_args)
-        after = snapshot(kube)
+    try:
+        with alteration(kube, tmp_path) as extra_args:
+            before = snapshot(kube)
+            result = shortcut_cli("create", "edge-a", "edge-b", *extra_args)
+            after = snapshot(kube)
+    finally:
+        for cluster in lab.topology.clusters:
+            install_baseline(kube(cluster.name), cluster, lab.topology)
     assert result.returncode == exit_code, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
