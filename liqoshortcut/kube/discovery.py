@@ -259,6 +259,29 @@ def providers(central: Cluster) -> list[Provider]:
     return sorted(found, key=lambda provider: provider.cluster_id)
 
 
+def central_pod_cidr_remaps(central: Cluster, provider: Provider) -> dict[str, str]:
+    """Central only: which of ``provider``'s pod CIDRs central reaches under other addresses.
+
+    Read from central's Configuration for the provider: Liqo's IPAM writes in its status the CIDR
+    each remote CIDR was remapped to (the same one when there was no clash). Empty when central
+    has no network peering with the provider (it may offload without one).
+    """
+    if provider.tenant_namespace is None:
+        return {}
+    selector = {naming.REMOTE_CLUSTER_ID_LABEL: provider.cluster_id}
+    remaps: dict[str, str] = {}
+    configurations = liqo.list_objects(
+        central, CONFIGURATION, provider.tenant_namespace, selector, fix=CENTRAL_READ_FIX
+    )
+    for configuration in configurations:
+        spec = ((configuration.get("spec") or {}).get("remote") or {}).get("cidr") or {}
+        status = ((configuration.get("status") or {}).get("remote") or {}).get("cidr") or {}
+        for original, seen in zip(spec.get("pod") or [], status.get("pod") or [], strict=False):
+            if seen and seen != original:
+                remaps[str(original)] = str(seen)
+    return remaps
+
+
 def peering_objects(
     cluster: Cluster, namespace: str, remote_cluster_id: str
 ) -> list[PeeringObject]:

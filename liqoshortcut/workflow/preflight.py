@@ -8,7 +8,7 @@ operator, and nothing is written to any cluster until every check has passed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
@@ -36,6 +36,9 @@ class Edge:
 
     cluster: Cluster
     facts: ClusterFacts
+    central_remaps: Mapping[str, str] = field(
+        default_factory=dict
+    )  # pod CIDR -> as central sees it
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def prepare(
     contexts = [own.get(name, kubeconfig).resolve(name) for name in edge_contexts]
     central = connect(central_resolved, name=f"central ({central_resolved.context})")
     central_facts = discovery.discover(central, liqo_namespace=liqo_namespace, central=True)
-    providers = {p.cluster_id for p in discovery.providers(central)}
+    providers = {p.cluster_id: p for p in discovery.providers(central)}
     edges: dict[str, Edge] = {}
     for name, resolved in zip(edge_contexts, contexts, strict=True):
         cluster = connect(resolved)
@@ -97,7 +100,8 @@ def prepare(
                 f"the central cluster: peer it first (liqoctl peer)"
             )
         _require_direct_path_liqo(cluster.name, facts.liqo_version)
-        edges[name] = Edge(cluster=cluster, facts=facts)
+        remaps = discovery.central_pod_cidr_remaps(central, providers[facts.cluster_id])
+        edges[name] = Edge(cluster=cluster, facts=facts, central_remaps=remaps)
     if edges[edge_a].facts.cluster_id == edges[edge_b].facts.cluster_id:
         raise UsageError(
             f"{edge_a!r} and {edge_b!r} are the same cluster ({edges[edge_a].facts.cluster_id}): "
@@ -158,6 +162,14 @@ def _warnings(edges: list[Edge]) -> list[str]:
             found.append(
                 f"the Liqo version of {edge.cluster.name} is unknown ({version.source}); the "
                 "direct data path needs Liqo v1.2.0 or later"
+            )
+    for edge in edges:
+        for original, seen in sorted(edge.central_remaps.items()):
+            found.append(
+                f"central reaches {edge.cluster.name}'s pod CIDR {original} as {seen} (Liqo "
+                "remapped it): central's EndpointSlices list those pods at remapped addresses, "
+                "while the direct path maps addresses with the edges' own Configuration; check "
+                "that Services with endpoints there answer over the shortcut"
             )
     shared = set(edges[0].facts.pod_cidrs) & set(edges[1].facts.pod_cidrs)
     if shared:

@@ -16,6 +16,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client import ApiClient
 
+from lab.cluster import set_emulator_faults
 from liqoshortcut.core.plan import PLACEHOLDER_PREFIX
 from liqoshortcut.errors import ExitCode
 from tests.integration.admission import REFUSAL
@@ -168,3 +169,39 @@ def test_a_server_dry_run_refusal_is_reported_and_fails_the_command_with_nothing
     (error,) = dry.stderr.splitlines()
     assert error.startswith("error: 1 object(s) refused in the server-side dry run, first: ")
     assert snapshot(kube) == before
+
+
+def test_a_pod_cidr_central_remapped_is_explained_and_nothing_changes(
+    shortcut_cli: CLI, kube: Kube
+) -> None:
+    """Central's own Configuration for edge-b says Liqo remapped edge-b's pod CIDR."""
+    custom = client.CustomObjectsApi(kube("central"))
+    where = ("networking.liqo.io", "v1beta1")
+    listing: dict[str, Any] = custom.list_cluster_custom_object(  # type: ignore[assignment]
+        *where, "configurations", label_selector="liqo.io/remote-cluster-id=edge-b"
+    )
+    (configuration,) = listing["items"]
+    name, namespace = configuration["metadata"]["name"], configuration["metadata"]["namespace"]
+    original = configuration["status"]["remote"]["cidr"]["pod"]
+
+    def set_pod_cidrs(cidrs: list[str]) -> None:
+        patch = {"status": {"remote": {"cidr": {"pod": cidrs}}}}
+        custom.patch_namespaced_custom_object_status(
+            *where, namespace, "configurations", name, patch
+        )
+
+    set_emulator_faults({"central": {"configuration": "hang"}})  # Liqo would not undo it
+    set_pod_cidrs(["10.71.0.0/16"])
+    try:
+        before = snapshot(kube)
+        dry = shortcut_cli("create", "edge-a", "edge-b", "--dry-run=client")
+        after = snapshot(kube)
+    finally:
+        set_pod_cidrs(original)
+        set_emulator_faults({})
+    assert dry.returncode == ExitCode.SUCCESS, dry.stderr
+    (warning,) = [line for line in dry.stderr.splitlines() if line.startswith("warning: ")]
+    assert warning.startswith(
+        f"warning: central reaches edge-b's pod CIDR {original[0]} as 10.71.0.0/16 (Liqo remapped"
+    )
+    assert after == before
