@@ -8,6 +8,7 @@ server accepts; the server-side run reports each API server's answer, including 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +34,25 @@ PLURALS = {
     "GatewayClient": "gatewayclients",
     "PublicKey": "publickeies",
 }
+
+
+@pytest.fixture
+def fresh_pair(kube: Kube) -> None:
+    """No tenant namespace of one edge on the other: as before any peering between them.
+
+    Other tests leave some behind, as liqoctl does (its reset keeps them).
+    """
+    peers = {"edge-a": "edge-b", "edge-b": "edge-a"}
+    for edge, peer in peers.items():
+        core = client.CoreV1Api(kube(edge))
+        if core.list_namespace(field_selector=f"metadata.name=liqo-tenant-{peer}").items:
+            core.delete_namespace(f"liqo-tenant-{peer}")
+    deadline = time.monotonic() + 60
+    for edge, peer in peers.items():
+        core = client.CoreV1Api(kube(edge))
+        while core.list_namespace(field_selector=f"metadata.name=liqo-tenant-{peer}").items:
+            assert time.monotonic() < deadline, f"liqo-tenant-{peer} on {edge} is not going away"
+            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -75,7 +95,7 @@ def agrees(planned: object, actual: object, path: str = "") -> list[str]:
 
 
 def test_the_client_dry_run_changes_nothing_and_shows_exactly_what_create_makes(
-    shortcut_cli: CLI, kube: Kube, deleted_afterwards: None
+    shortcut_cli: CLI, kube: Kube, fresh_pair: None, deleted_afterwards: None
 ) -> None:
     before = snapshot(kube)
     dry = shortcut_cli("create", "edge-a", "edge-b", "--dry-run=client", "-o", "json")
@@ -122,7 +142,7 @@ def test_the_client_dry_run_yaml_applies_as_is_in_central_as_one_virtual_node_sh
 
 
 def test_the_server_dry_run_sends_every_object_and_reports_each_answer(
-    shortcut_cli: CLI, kube: Kube, shortcut_crd: str
+    shortcut_cli: CLI, kube: Kube, shortcut_crd: str, fresh_pair: None
 ) -> None:
     before = snapshot(kube)
     dry = shortcut_cli("create", "edge-a", "edge-b", "--dry-run=server", "-o", "yaml")
@@ -156,7 +176,10 @@ def test_the_server_dry_run_of_an_existing_shortcut_checks_every_object_and_keep
 
 
 def test_a_server_dry_run_refusal_is_reported_and_fails_the_command_with_nothing_changed(
-    shortcut_cli: CLI, kube: Kube, refuse_writes: Callable[[str, str, str], None]
+    shortcut_cli: CLI,
+    kube: Kube,
+    refuse_writes: Callable[[str, str, str], None],
+    fresh_pair: None,
 ) -> None:
     refuse_writes("edge-b", "", "namespaces")
     before = snapshot(kube)
