@@ -7,10 +7,8 @@ three clusters (compared object by object, uid by uid, before and after).
 from __future__ import annotations
 
 import io
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from liqoshortcut.cli.app import run
 from liqoshortcut.cli.environment import Environment
 from liqoshortcut.errors import ExitCode
 from tests.integration.kubeconfigs import one_context_kubeconfig
+from tests.integration.runs import create_running, wait_for_line
 from tests.integration.snapshots import settled, snapshot
 
 pytestmark = pytest.mark.integration
@@ -182,9 +181,22 @@ def test_bad_input_gets_one_line_its_exit_code_and_changes_nothing(
         ({"edge-b": {"gateway-pod": "hang"}}, "create GatewayServer", 1, signal.SIGINT),
         ({"edge-a": {"gateway-pod": "hang"}}, "create GatewayClient", 1, signal.SIGINT),
         ({"edge-b": {"connected": "hang"}}, "create PublicKey", 2, signal.SIGINT),
+        (
+            {"edge-b": {"server-endpoint": "hang"}},
+            "wait for gateway pod liqo-tenant-edge-a/gw-edge-a to be ready:",
+            1,
+            signal.SIGINT,
+        ),
         ({"edge-a": {"gateway-pod": "hang"}}, "create GatewayClient", 1, signal.SIGTERM),
     ],
-    ids=["configuration", "server-pod", "client-pod", "connection", "sigterm-client-pod"],
+    ids=[
+        "configuration",
+        "server-pod",
+        "client-pod",
+        "connection",
+        "endpoint",
+        "sigterm-client-pod",
+    ],
 )
 def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
     lab: Lab,
@@ -199,19 +211,8 @@ def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
     set_emulator_faults(faults)
     stderr_path = tmp_path / "stderr"
     try:
-        with stderr_path.open("w") as stderr:
-            run = subprocess.Popen(
-                [sys.executable, "-m", "liqoshortcut.cli", "create", "edge-a", "edge-b"],
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                env=dict(os.environ, KUBECONFIG=str(kubeconfig_path())),
-                text=True,
-            )
-            deadline = time.monotonic() + 60
-            while stderr_path.read_text().count(f"{reached} ") < times:
-                assert run.poll() is None, stderr_path.read_text()
-                assert time.monotonic() < deadline, "the run never reached the hung step"
-                time.sleep(0.1)
+        with create_running(stderr_path) as run:
+            wait_for_line(run, stderr_path, f"{reached} ", times)
             time.sleep(0.5)  # well inside the hung wait now
             run.send_signal(sent)
             assert run.wait(timeout=90) == ExitCode.INTERRUPTED

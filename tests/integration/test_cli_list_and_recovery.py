@@ -8,11 +8,8 @@ step of the sequence ends in a rollback to exactly the state before.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,10 +18,11 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 
-from lab.cluster import kubeconfig_path, set_emulator_faults
+from lab.cluster import set_emulator_faults
 from liqoshortcut.errors import ExitCode
 from tests.integration.admission import REFUSAL
 from tests.integration.kubeconfigs import one_context_kubeconfig
+from tests.integration.runs import create_running, wait_for_line
 from tests.integration.snapshots import settled, snapshot
 
 pytestmark = pytest.mark.integration
@@ -101,19 +99,8 @@ def test_kill_9_midway_leaves_a_creating_record_and_create_again_converges(
     before = snapshot(kube)
     set_emulator_faults({"edge-a": {"gateway-pod": "hang"}})
     stderr_path = tmp_path / "stderr"
-    with stderr_path.open("w") as stderr:
-        run = subprocess.Popen(
-            [sys.executable, "-m", "liqoshortcut.cli", "create", "edge-a", "edge-b"],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env=dict(os.environ, KUBECONFIG=str(kubeconfig_path())),
-        )
-        deadline = time.monotonic() + 60
-        client_made = "create GatewayClient liqo-tenant-edge-b/edge-b: done"
-        while client_made not in stderr_path.read_text():
-            assert run.poll() is None, stderr_path.read_text()
-            assert time.monotonic() < deadline, "the run never reached the client's gateway pod"
-            time.sleep(0.1)
+    with create_running(stderr_path) as run:
+        wait_for_line(run, stderr_path, "create GatewayClient liqo-tenant-edge-b/edge-b: done")
         run.send_signal(signal.SIGKILL)
         assert run.wait(timeout=10) == -signal.SIGKILL
     (record,) = listed(shortcut_cli, central_only)
