@@ -1,13 +1,19 @@
-"""`python -m bench` (`make bench`): run every benchmark, print it, and write results/latest.md."""
+"""`python -m bench` (`make bench`): run every benchmark, print it, and write results/latest.md.
+
+``--only startup|connect`` runs one benchmark module and prints it without writing the results
+file (a partial run would replace the others' figures); ``--pairs`` sets the number of timed
+create/teardown pairs of benchmarks 2 and 3.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import time
 from pathlib import Path
 
-from bench import cli_startup
+from bench import cli_startup, connect_vs_liqoctl
 
 RESULTS = Path(__file__).parent / "results" / "latest.md"
 
@@ -19,19 +25,34 @@ def machine() -> str:
     )
 
 
-def main() -> None:
-    startup = cli_startup.measure()
-    print(cli_startup.report(startup))
-    table = "\n".join(
-        f"| {label} | {median} | {ratio} |" for label, median, ratio in startup.rows()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", choices=("startup", "connect"), help="run one benchmark module")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=connect_vs_liqoctl.PAIRS,
+        help=f"timed pairs of benchmarks 2 and 3 (default {connect_vs_liqoctl.PAIRS})",
     )
+    args = parser.parse_args(argv)
+    sections: list[str] = []
+    if args.only in (None, "startup"):
+        startup = cli_startup.measure()
+        print(cli_startup.report(startup))
+        sections.append(cli_startup.markdown(startup))
+    if args.only in (None, "connect"):
+        connect = connect_vs_liqoctl.measure(pairs=args.pairs)
+        print(connect_vs_liqoctl.report(connect))
+        sections.append(connect_vs_liqoctl.markdown(connect))
+    if args.only is not None:
+        print(f"--only {args.only}: {RESULTS} left as it was")
+        return
+    RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         f"# Benchmark results\n\n{time.strftime('%Y-%m-%d %H:%M %Z')} on {machine()}. Ratios are "
-        "against the baseline timed in the same run; absolute times are context only.\n\n"
-        f"## CLI startup (median of {cli_startup.RUNS} runs through kubectl, target ratio <= "
-        f"{cli_startup.TARGET_RATIO})\n\n| command | median | ratio to kubectl version |\n"
-        f"| --- | --- | --- |\n{table}\n\nImport of `liqoshortcut.cli.app`: "
-        f"{startup.import_seconds * 1000:.0f} ms.\n"
+        "against the baseline timed in the same run; absolute times are context only. How to run "
+        "them and what they mean: [docs/benchmarks.md](../../docs/benchmarks.md).\n\n"
+        + "\n".join(sections)
     )
     print(f"wrote {RESULTS}")
 

@@ -78,5 +78,15 @@ def report(result: StartupResult) -> str:
     return "\n".join(lines)
 
 
+def markdown(result: StartupResult) -> str:
+    table = "\n".join(f"| {label} | {median} | {ratio} |" for label, median, ratio in result.rows())
+    return (
+        f"## CLI startup (benchmark 1: median of {RUNS} runs through kubectl, target ratio <= "
+        f"{TARGET_RATIO})\n\n| command | median | ratio to kubectl version |\n"
+        f"| --- | --- | --- |\n{table}\n\nImport of `liqoshortcut.cli.app`: "
+        f"{result.import_seconds * 1000:.0f} ms.\n"
+    )
+
+
 if __name__ == "__main__":
     print(report(measure()))
