@@ -55,10 +55,10 @@ TIMEOUT = "90s"  # the judge test's budget, given to both tools
 COMMAND_TIMEOUT = 300.0  # seconds; a run stuck past both tools' own budgets is a broken lab
 FRESH_PAIR_TIMEOUT = 120.0  # seconds for the namespace controller to empty a tenant namespace
 EDGE_A, EDGE_B = "edge-a", "edge-b"  # lab contexts; a lab cluster's context is its cluster ID
-# User-Agent prefixes. The product sets none, so it sends the kubernetes Python client's default;
-# liqoctl sends client-go's "liqoctl/<version> (...)". The emulator and this benchmark's own
-# clean-up identify themselves, so neither is counted as ours.
-OURS_USER_AGENT = "OpenAPI-Generator/"
+# User-Agent prefixes: ours is liqo-shortcut/<version> (kube.clients.USER_AGENT); liqoctl sends
+# client-go's "liqoctl/<version> (...)". The emulator and this benchmark's own clean-up identify
+# themselves, so neither is counted as ours.
+OURS_USER_AGENT = "liqo-shortcut/"
 LIQOCTL_USER_AGENT = "liqoctl/"
 BENCH_USER_AGENT = "liqo-shortcut-bench"
 OURS, LIQOCTL = "ours", "liqoctl"

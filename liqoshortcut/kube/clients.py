@@ -15,6 +15,7 @@ from kubernetes import config
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 
+from liqoshortcut import __version__
 from liqoshortcut.errors import PreconditionFailed
 from liqoshortcut.kube.kubeconfig import ResolvedContext
 
@@ -22,6 +23,7 @@ CONNECT_TIMEOUT = 5.0  # seconds: a TCP+TLS handshake to a reachable API server 
 READ_TIMEOUT = 30.0  # seconds: the API server's own default request timeout is 60s; lists are small
 # One retry for a dropped connection (an API server restarting behind a load balancer), no more:
 # with the connect timeout above an unreachable server fails within about ten seconds.
+USER_AGENT = f"liqo-shortcut/{__version__}"
 RETRIES = urllib3.Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0)
 
 
@@ -82,8 +84,6 @@ def connect(
             "that kubeconfig"
         ) from None
     configuration.retries = RETRIES
-    return Cluster(
-        name=name or context.context,
-        server=context.server,
-        api=TimedApiClient(configuration, timeout),
-    )
+    api = TimedApiClient(configuration, timeout)
+    api.user_agent = USER_AGENT  # API servers' audit logs and metrics name this tool
+    return Cluster(name=name or context.context, server=context.server, api=api)

@@ -9,6 +9,7 @@ import yaml
 from kubernetes.client import CoreV1Api
 from pytest_mock import MockerFixture
 
+from liqoshortcut import __version__
 from liqoshortcut.errors import PreconditionFailed
 from liqoshortcut.kube.clients import CONNECT_TIMEOUT, READ_TIMEOUT, connect
 from liqoshortcut.kube.kubeconfig import ResolvedContext, kubeconfig_from_bytes
@@ -58,3 +59,8 @@ def test_unusable_settings_fail_naming_the_context_not_the_credentials() -> None
     ) as raised:
         connect(context(bad))
     assert TOKEN not in str(raised.value)
+
+
+def test_a_client_names_this_tool_and_its_version_to_the_api_server() -> None:
+    cluster = connect(context({"server": "https://10.0.0.1:6443/"}))
+    assert cluster.api.user_agent == f"liqo-shortcut/{__version__}"
