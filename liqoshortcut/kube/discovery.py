@@ -113,23 +113,33 @@ class PeeringObject:
         return self.labels.get(naming.MANAGED_BY_LABEL) == naming.MANAGED_BY
 
 
-def discover(
-    cluster: Cluster, *, liqo_namespace: str = LIQO_NAMESPACE, central: bool = False
-) -> ClusterFacts:
-    """All the facts of one cluster; ``central`` reads the version as liqoctl does."""
+def discover(cluster: Cluster, *, liqo_namespace: str = LIQO_NAMESPACE) -> ClusterFacts:
+    """All the facts of one edge, read with no more than the peering user's rights."""
     require_liqo_api(cluster)
     configmap = cluster_id_configmap(cluster, liqo_namespace)
     pod_cidrs, external_cidr = network_cidrs(cluster, liqo_namespace)
-    if central:  # central is read with the user's own (usually admin) credentials
-        version = controller_manager_version(cluster, liqo_namespace)
-    else:
-        version = labelled_version(configmap)
     return ClusterFacts(
         cluster_id=cluster_id_of(cluster, configmap),
-        liqo_version=version,
+        liqo_version=labelled_version(configmap),
         pod_cidrs=pod_cidrs,
         external_cidr=external_cidr,
         gateway_templates=gateway_templates(cluster, liqo_namespace),
+    )
+
+
+@dataclass(frozen=True)
+class CentralFacts:
+    cluster_id: str
+    liqo_version: LiqoVersion
+
+
+def discover_central(central: Cluster, *, liqo_namespace: str = LIQO_NAMESPACE) -> CentralFacts:
+    """Central only: its cluster ID, and its Liqo version read as liqoctl reads it (central's
+    virtual kubelets are what route offloaded traffic over a shortcut)."""
+    configmap = cluster_id_configmap(central, liqo_namespace)
+    return CentralFacts(
+        cluster_id=cluster_id_of(central, configmap),
+        liqo_version=controller_manager_version(central, liqo_namespace),
     )
 
 

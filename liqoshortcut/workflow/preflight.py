@@ -7,7 +7,7 @@ operator, and nothing is written to any cluster until every check has passed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -20,7 +20,7 @@ from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
 from liqoshortcut.kube.clients import Cluster, connect
 from liqoshortcut.kube.discovery import ClusterFacts, LiqoVersion
-from liqoshortcut.kube.kubeconfig import Kubeconfig
+from liqoshortcut.kube.kubeconfig import Kubeconfig, ResolvedContext
 from liqoshortcut.workflow.steps import missing_template
 
 # Liqo v1.2.0 added the data path that routes offloaded traffic over a provider-to-provider
@@ -28,6 +28,14 @@ from liqoshortcut.workflow.steps import missing_template
 DIRECT_PATH_LIQO = (1, 2, 0)
 # The flags a spec field comes from, so a bad value is blamed on the flag the user typed.
 FLAGS = {"server_edge": "--server-edge", "liqo_namespace": "--liqo-namespace"}
+
+
+# Makes the client of an edge from its credentials and its name in the spec.
+Connector = Callable[[ResolvedContext, str], Cluster]
+
+
+def connect_named(context: ResolvedContext, name: str) -> Cluster:
+    return connect(context, name=name)
 
 
 @dataclass(frozen=True)
@@ -42,10 +50,18 @@ class Edge:
 
 
 @dataclass(frozen=True)
-class Preflight:
-    spec: ShortcutSpec
+class Located:
+    """Where a shortcut's objects are: its plan and a client per edge (by edge name)."""
+
     plan: Plan
     edges: Mapping[str, Cluster]  # by edge name: the plan's ``Step.cluster``
+
+
+@dataclass(frozen=True)
+class Preflight(Located):
+    """A shortcut checked and planned, ready to be made."""
+
+    spec: ShortcutSpec
     central: Cluster
     central_namespace: str  # the central context's namespace, as kubectl would use it
     warnings: tuple[str, ...]
@@ -62,8 +78,8 @@ def prepare(
     wait_connected: bool = True,
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
 ) -> Preflight:
-    """Resolve, reach and check the three clusters, then plan; raise before any change if
-    anything is off. Edges are named by their contexts, looked up in ``edge_kubeconfigs[edge]``
+    """The CLI's preflight: build the spec from the command line, resolve the three contexts,
+    then `check`. Edges are named by their contexts, looked up in ``edge_kubeconfigs[edge]``
     when given (an edge's own file, e.g. a peering user's), else in ``kubeconfig``."""
     edge_a, edge_b = edge_contexts
     if edge_a == edge_b:
@@ -82,13 +98,40 @@ def prepare(
     central_resolved = kubeconfig.resolve(central_context)
     own = edge_kubeconfigs or {}
     # Unknown names fail here, before any cluster is contacted.
-    contexts = [own.get(name, kubeconfig).resolve(name) for name in edge_contexts]
+    contexts = {name: own.get(name, kubeconfig).resolve(name) for name in edge_contexts}
     central = connect(central_resolved, name=f"central ({central_resolved.context})")
-    central_facts = discovery.discover(central, liqo_namespace=liqo_namespace, central=True)
+    return check(
+        spec,
+        central,
+        contexts,
+        central_namespace=central_resolved.namespace or "default",
+        wait_connected=wait_connected,
+    )
+
+
+def check(
+    spec: ShortcutSpec,
+    central: Cluster,
+    edge_contexts: Mapping[str, ResolvedContext],
+    *,
+    central_namespace: str = "default",
+    wait_connected: bool = True,
+    connector: Connector = connect_named,
+) -> Preflight:
+    """Reach and check the three clusters, then plan; raise before any change if anything is off.
+
+    ``edge_contexts`` holds each of ``spec``'s edges (by name) resolved to credentials: the CLI
+    takes them from kubeconfig contexts, the operator from Secrets; ``connector`` makes their
+    clients (the operator reuses them between passes).
+    """
+    liqo_namespace = spec.liqo_namespace
+    central_facts = discovery.discover_central(central, liqo_namespace=liqo_namespace)
+    _require_direct_path_liqo(central.name, central_facts.liqo_version)
     providers = {p.cluster_id: p for p in discovery.providers(central)}
     edges: dict[str, Edge] = {}
-    for name, resolved in zip(edge_contexts, contexts, strict=True):
-        cluster = connect(resolved)
+    for ref in spec.edges:
+        resolved = edge_contexts[ref.name]
+        cluster = connector(resolved, ref.name)
         facts = discovery.discover(cluster, liqo_namespace=liqo_namespace)
         if facts.cluster_id == central_facts.cluster_id:
             raise UsageError(
@@ -96,12 +139,13 @@ def prepare(
             )
         if facts.cluster_id not in providers:
             raise PreconditionFailed(
-                f"{resolved.context} (cluster ID {facts.cluster_id}) is not a Liqo provider of "
+                f"{ref.name} (cluster ID {facts.cluster_id}) is not a Liqo provider of "
                 f"the central cluster: peer it first (liqoctl peer)"
             )
         _require_direct_path_liqo(cluster.name, facts.liqo_version)
         remaps = discovery.central_pod_cidr_remaps(central, providers[facts.cluster_id])
-        edges[name] = Edge(cluster=cluster, facts=facts, central_remaps=remaps)
+        edges[ref.name] = Edge(cluster=cluster, facts=facts, central_remaps=remaps)
+    edge_a, edge_b = (ref.name for ref in spec.edges)
     if edges[edge_a].facts.cluster_id == edges[edge_b].facts.cluster_id:
         raise UsageError(
             f"{edge_a!r} and {edge_b!r} are the same cluster ({edges[edge_a].facts.cluster_id}): "
@@ -123,8 +167,33 @@ def prepare(
         plan=plan(spec, observed, wait_connected=wait_connected),
         edges={name: edge.cluster for name, edge in edges.items()},
         central=central,
-        central_namespace=central_resolved.namespace or "default",
+        central_namespace=central_namespace,
         warnings=tuple(_warnings(list(edges.values()))),
+    )
+
+
+def locate(
+    spec: ShortcutSpec,
+    edge_contexts: Mapping[str, ResolvedContext],
+    *,
+    connector: Connector = connect_named,
+) -> Located:
+    """Reach both edges and plan ``spec`` just far enough to find its objects: the operator's
+    teardown, which must work even when an edge is no longer peered with central or has lost
+    a gateway template, since removing a shortcut should never depend on it being healthy."""
+    edges = {}
+    for ref in spec.edges:
+        cluster = connector(edge_contexts[ref.name], ref.name)
+        facts = discovery.discover(cluster, liqo_namespace=spec.liqo_namespace)
+        edges[ref.name] = Edge(cluster=cluster, facts=facts)
+    first, second = (ref.name for ref in spec.edges)
+    observed = {
+        name: _edge_facts(edge, peer=edges[second if name == first else first])
+        for name, edge in edges.items()
+    }
+    return Located(
+        plan=plan(spec, observed, wait_connected=False),
+        edges={name: edge.cluster for name, edge in edges.items()},
     )
 
 
@@ -143,12 +212,12 @@ def _require_template(edge: Edge, namespace: str, name: str, present: tuple[str,
         raise missing_template(edge.cluster.name, namespace, name)
 
 
-def _require_direct_path_liqo(edge: str, version: LiqoVersion) -> None:
+def _require_direct_path_liqo(cluster: str, version: LiqoVersion) -> None:
     """A shortcut exists to carry offloaded traffic, which Liqo does only from v1.2.0 on."""
     parsed = _parse(version.version)
     if parsed is not None and parsed < DIRECT_PATH_LIQO:
         raise PreconditionFailed(
-            f"{edge} runs Liqo {version.version}, and Liqo routes offloaded traffic over a "
+            f"{cluster} runs Liqo {version.version}, and Liqo routes offloaded traffic over a "
             "shortcut only from v1.2.0 on: upgrade Liqo there"
         )
 

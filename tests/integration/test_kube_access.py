@@ -91,7 +91,7 @@ def namespaces(kube: Callable[[str], ApiClient]) -> Iterator[Callable[[str, dict
 
 def test_discovery_reads_each_lab_cluster(lab: Lab) -> None:
     for spec in lab.topology.clusters:
-        facts = discovery.discover(lab_cluster(spec.name), central=spec.role == "consumer")
+        facts = discovery.discover(lab_cluster(spec.name))
         assert facts.cluster_id == spec.name
         assert facts.pod_cidrs == (spec.pod_cidr,)
         assert facts.external_cidr == spec.external_cidr
@@ -117,7 +117,7 @@ def test_an_edge_has_a_tenant_namespace_for_central_only(lab: Lab) -> None:
 def test_the_version_is_read_like_liqoctl_on_central_and_from_the_chart_label_on_edges(
     lab: Lab,
 ) -> None:
-    central = discovery.discover(lab_cluster("central"), central=True).liqo_version
+    central = discovery.discover_central(lab_cluster("central")).liqo_version
     edge = discovery.discover(lab_cluster(EDGE)).liqo_version
     assert central.source == "the liqo-controller-manager image tag"
     assert "cluster-ID ConfigMap" in edge.source
