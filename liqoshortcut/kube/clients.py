@@ -83,7 +83,27 @@ def connect(
             f"context {context.context!r} in {context.origin} cannot be used: {reason}; fix "
             "that kubeconfig"
         ) from None
+    return _cluster(configuration, name or context.context, context.server, timeout)
+
+
+def connect_in_cluster(
+    name: str, *, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)
+) -> Cluster:
+    """A client for the cluster this process runs in, with its pod's service account."""
+    configuration = Configuration()
+    try:
+        config.load_incluster_config(client_configuration=configuration)
+    except ConfigException as error:
+        raise PreconditionFailed(
+            f"not running in a pod with a service account ({error}): pass --kubeconfig"
+        ) from None
+    return _cluster(configuration, name, configuration.host, timeout)
+
+
+def _cluster(
+    configuration: Configuration, name: str, server: str, timeout: tuple[float, float]
+) -> Cluster:
     configuration.retries = RETRIES
     api = TimedApiClient(configuration, timeout)
     api.user_agent = USER_AGENT  # API servers' audit logs and metrics name this tool
-    return Cluster(name=name or context.context, server=context.server, api=api)
+    return Cluster(name=name, server=server, api=api)

@@ -47,15 +47,24 @@ class Action:
         return f"{self.resource.kind} {name}" if name else self.resource.qualified
 
 
-class ClusterUnreachable(PreconditionFailed):
+class ClusterFailure(PreconditionFailed):
+    """A failure that concerns one cluster as a whole; ``cluster`` is its name in messages, so
+    the operator can tell an edge's broken credentials from its own."""
+
+    def __init__(self, message: str, *, cluster: str) -> None:
+        super().__init__(message)
+        self.cluster = cluster
+
+
+class ClusterUnreachable(ClusterFailure):
     """The API server did not answer: refused, unresolvable, timed out or TLS failure."""
 
 
-class CredentialsRejected(PreconditionFailed):
+class CredentialsRejected(ClusterFailure):
     """401: the API server does not accept the credentials at all."""
 
 
-class AccessDenied(PreconditionFailed):
+class AccessDenied(ClusterFailure):
     """403: the credentials are valid but lack a right the tool needs."""
 
 
@@ -113,7 +122,8 @@ class api_call:  # lower case: it reads as a function, `with api_call(cluster, a
             raise ClusterUnreachable(
                 f"cannot reach the API server of {self.cluster.name} at {self.cluster.server}: "
                 f"{transport_reason(error)}; check that the cluster is up and the kubeconfig's "
-                "server address"
+                "server address",
+                cluster=self.cluster.name,
             ) from None
 
 
@@ -131,7 +141,8 @@ def map_api_exception(
     if status == 401:
         return CredentialsRejected(
             f"the API server of {name} at {server} rejected the credentials (401 "
-            f"Unauthorized) while trying to {doing}: renew the kubeconfig of {name}"
+            f"Unauthorized) while trying to {doing}: renew the kubeconfig of {name}",
+            cluster=name,
         )
     if status == 403 and "being terminated" in message:
         # The namespace controller refuses new content while a namespace is being deleted.
@@ -141,7 +152,7 @@ def map_api_exception(
         )
     if status == 403:
         return AccessDenied(
-            f"the credentials for {name} may not {doing}: {fix or PEERING_USER_FIX}"
+            f"the credentials for {name} may not {doing}: {fix or PEERING_USER_FIX}", cluster=name
         )
     if status == 404 and details.get("name"):
         kind = details.get("kind") or action.resource.plural

@@ -20,7 +20,11 @@ POLL_INTERVAL = 0.1  # seconds; a GET costs ~1 ms on a LAN, and users wait on ev
 
 
 class WaitTimedOut(WorkflowFailed):
-    """A condition did not hold before the deadline; the message names what was awaited."""
+    """A condition did not hold before the deadline; ``what`` is what was awaited."""
+
+    def __init__(self, message: str, *, what: str) -> None:
+        super().__init__(message)
+        self.what = what
 
 
 class WaitCancelled(Interrupted):
@@ -59,6 +63,7 @@ class Deadline:
             if left <= 0:
                 raise WaitTimedOut(
                     f"timed out after {self.seconds:.0f}s waiting for {what}; "
-                    "raise --timeout if the clusters are slow"
+                    "raise --timeout if the clusters are slow",
+                    what=what,
                 )
             self.sleep(min(interval, left))
