@@ -1,10 +1,13 @@
-"""`liqoctl network connect` between two edges, run from elsewhere, with a journal and rollback.
+"""`liqoctl network connect` between two edges, run from elsewhere: once with a journal and
+rollback (the CLI's `ConnectRun`), or as a reconcile pass that converges (the operator's
+`converge`).
 
 The sequence itself is `core.plan`'s: this module runs a plan (`execute`, one wave after another,
 the steps of a wave on the two edges at once, each step by `steps.EdgeSteps`) and owns what a run
-promises around it. Anything in the plan's way that is not ours is refused before any change; only
-objects this run created are journalled, and on any failure, timeout or Ctrl-C they are deleted
-newest first.
+promises around it. Anything in the plan's way that is not ours is refused before any change. A
+`ConnectRun` journals only the objects it created, and on any failure, timeout or Ctrl-C deletes
+them newest first. A `converge` pass leaves what exists for the next pass to build on, and
+repairs what drifted; tearing down is the operator's finalizer's job.
 """
 
 from __future__ import annotations
@@ -80,6 +83,16 @@ class ConnectRun:
                 f"{reason}; rollback left {len(leftovers)} object(s), remove them with: {commands}"
             )
         raise failure(f"{reason}; everything this run created was removed")
+
+
+def converge(
+    plan: Plan, clusters: Mapping[str, Cluster], deadline: Deadline, report: Reporter
+) -> None:
+    """Make the edges hold exactly what ``plan`` creates: missing objects made, drifted ones
+    replaced, the rest left alone. Idempotent; a failure leaves everything for the next pass."""
+    refuse_foreign(plan, clusters)
+    steps = EdgeSteps(clusters, plan.shortcut, deadline, report, Journal(), repair=True)
+    execute(plan, steps, deadline)
 
 
 def _delete_command(ref: ObjectRef) -> str:

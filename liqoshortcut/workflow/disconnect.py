@@ -27,6 +27,7 @@ from liqoshortcut.kube.resources import (
 )
 from liqoshortcut.workflow.execute import at_once
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
+from liqoshortcut.workflow.steps import gone
 from liqoshortcut.workflow.waiting import Deadline, WaitTimedOut
 
 # PublicKeys first: they would go with their gateways anyway, but only when the garbage collector
@@ -63,7 +64,7 @@ def _tear_down(
             liqo.delete(cluster, resource, name, namespace)
             try:
                 deadline.poll(
-                    f"{what} on {cluster.name}", partial(_gone, cluster, resource, name, namespace)
+                    f"{what} on {cluster.name}", partial(gone, cluster, resource, name, namespace)
                 )
             except WaitTimedOut:
                 raise RollbackIncomplete(
@@ -73,10 +74,6 @@ def _tear_down(
             report(ProgressEvent(Phase.DONE, what, cluster.name))
             removed += 1
     return removed
-
-
-def _gone(cluster: Cluster, resource: Resource, name: str, namespace: str | None) -> bool | None:
-    return True if liqo.get(cluster, resource, name, namespace) is None else None
 
 
 def _our_objects(

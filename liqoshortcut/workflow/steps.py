@@ -2,9 +2,12 @@
 
 CREATE looks the object up by its deterministic name first: ours is kept (a re-run converges),
 anyone else's is refused, and a new one is journalled as soon as the API server has it, so a
-rollback finds it. CHECK reads once; WAIT polls under the run's deadline (Liqo's peering user may
-not watch). The values later steps need (the server's endpoint, each gateway's public key and uid)
-are returned as the step's outputs; the plan says which step needs which (`Step.pending`).
+rollback finds it. With ``repair`` (the operator's reconcile) ours is also compared with what the
+plan would create now, and one that has drifted (other gateway settings, a gateway recreated
+under a PublicKey) is deleted and created anew; one on its way out is waited out and recreated.
+CHECK reads once; WAIT polls under the run's deadline (Liqo's peering user may not watch). The
+values later steps need (the server's endpoint, each gateway's public key and uid) are returned
+as the step's outputs; the plan says which step needs which (`Step.pending`).
 """
 
 from __future__ import annotations
@@ -14,11 +17,18 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from liqoshortcut.core import forge
+from liqoshortcut.core.drift import drifted_fields
 from liqoshortcut.core.plan import Action, Condition, Output, Outputs, Step
 from liqoshortcut.errors import PreconditionFailed, ShortcutError
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
-from liqoshortcut.kube.resources import CONFIGURATION, CONNECTION, DEPLOYMENT, by_kind
+from liqoshortcut.kube.resources import (
+    CONFIGURATION,
+    CONNECTION,
+    DEPLOYMENT,
+    Resource,
+    by_kind,
+)
 from liqoshortcut.workflow.foreign import find_ours
 from liqoshortcut.workflow.journal import Journal, ObjectRef
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
@@ -38,12 +48,15 @@ class EdgeSteps:
         deadline: Deadline,
         report: Reporter,
         journal: Journal,
+        *,
+        repair: bool = False,
     ) -> None:
         self.clusters = clusters
         self.shortcut = shortcut
         self.deadline = deadline
         self.report = report
         self.journal = journal
+        self.repair = repair
 
     def __call__(self, step: Step, produced: Mapping[str, Outputs]) -> Outputs:
         cluster = self.clusters[step.cluster]
@@ -63,11 +76,28 @@ class EdgeSteps:
     def _ensure(self, cluster: Cluster, step: Step, produced: Mapping[str, Outputs]) -> Outputs:
         """The object as it is on the cluster: ours if present, else created and journalled."""
         existing = find_ours(cluster, step, self.shortcut)
+        manifest = step.resolve(produced)
+        if existing is not None and self.repair:
+            drifted = drifted_fields(manifest, existing)
+            if drifted or existing["metadata"].get("deletionTimestamp"):
+                detail = f"drifted: {', '.join(drifted)}" if drifted else "was being deleted"
+                self._replace(cluster, step, detail)
+                existing = None
         if existing is not None:
             self.report(ProgressEvent(Phase.SKIPPED, step.what, cluster.name, "already there"))
             return _uid(existing)
-        manifest = step.resolve(produced)
         return self._reported(cluster, step, lambda: self._create(cluster, step, manifest))
+
+    def _replace(self, cluster: Cluster, step: Step, detail: str) -> None:
+        """Delete ``step``'s object and wait until it is gone, so that it can be made anew."""
+        resource, what = by_kind(step.kind), f"replace {step.what.removeprefix('create ')}"
+        self.report(ProgressEvent(Phase.STARTED, what, cluster.name, detail))
+        liqo.delete(cluster, resource, step.name, step.namespace)
+        self.deadline.poll(
+            f"{step.kind} {step.namespace}/{step.name} to go on {cluster.name}",
+            lambda: gone(cluster, resource, step.name, step.namespace),
+        )
+        self.report(ProgressEvent(Phase.DONE, what, cluster.name, detail))
 
     def _create(self, cluster: Cluster, step: Step, manifest: liqo.Manifest) -> Outputs:
         resource = by_kind(step.kind)
@@ -93,6 +123,11 @@ class EdgeSteps:
             raise
         self.report(ProgressEvent(Phase.DONE, step.what, cluster.name))
         return outputs
+
+
+def gone(cluster: Cluster, resource: Resource, name: str, namespace: str | None) -> bool | None:
+    """A poll check: True once the object no longer exists, None while it does."""
+    return True if liqo.get(cluster, resource, name, namespace) is None else None
 
 
 def missing_template(cluster: str, namespace: str, name: str) -> PreconditionFailed:
