@@ -1,0 +1,230 @@
+"""From what one reconcile pass observed to the VirtualNodeShortcut's status, and which changes
+deserve an Event. Pure: the clock comes in as ``now``, the previous status as plain data.
+
+Two promises live here. A condition keeps its ``lastTransitionTime`` until its status really
+changes, and a Connection's latency is recorded again only when it moves by more than
+`LATENCY_CHANGE`, so a steady shortcut computes the status it already has and the operator writes
+nothing. ``observedGeneration`` moves only on a pass that converged: a failed pass says so in its
+conditions and ``lastError`` and leaves the generation it has not converged unclaimed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from liqoshortcut.core.status import ConditionType
+
+Status = dict[str, Any]
+TriState = Literal["True", "False", "Unknown"]
+
+# Liqo's tunnels answer in 0.1-10 ms and jitter within a factor of two from one sample to the
+# next: smaller moves are noise, not news worth a status write.
+LATENCY_CHANGE: Final = 2.0
+PATH_THROUGH_HUB: Final = "Hub"  # traffic policy is not acted on yet: Services keep the hub path
+# The reason of a pass that stopped at a wait still within the shortcut's timeout: no error.
+PROGRESSING: Final = "Progressing"
+
+_DURATION = re.compile(r"^([0-9.]+)(ns|µs|μs|us|ms|s)$")
+_UNIT_SECONDS: Final = {"ns": 1e-9, "µs": 1e-6, "μs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+@dataclass(frozen=True)
+class ConnectionSeen:
+    """An edge's Liqo Connection to the other edge, as read; None fields were absent."""
+
+    state: str | None
+    latency: str | None = None
+    latency_time: str | None = None
+
+
+@dataclass(frozen=True)
+class EdgeSeen:
+    name: str
+    role: Literal["server", "client"]
+    cluster_id: str | None = None
+    connection: ConnectionSeen | None = None  # None: not read (the edge was not reached)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a pass did not converge: a CamelCase reason and one line naming the fix."""
+
+    reason: str
+    message: str
+    credentials: bool = False  # the edges' Secrets are at fault: CredentialsValid is False
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one pass saw; ``edges`` empty when it did not get as far as the edges."""
+
+    generation: int
+    edges: tuple[EdgeSeen, ...] = ()
+    failure: Failure | None = None
+    credentials_checked: bool = False  # both Secrets were read and their kubeconfigs worked
+
+    @property
+    def connected(self) -> bool:
+        return len(self.edges) == 2 and all(
+            edge.connection is not None and edge.connection.state == "Connected"
+            for edge in self.edges
+        )
+
+
+def status_for(observed: Observation, previous: Mapping[str, Any] | None, now: datetime) -> Status:
+    """The status ``observed`` becomes, given the ``previous`` one (``{}`` or None at first)."""
+    previous = previous or {}
+    old_conditions = {c.get("type"): c for c in previous.get("conditions") or []}
+    wanted = _conditions(observed)
+    conditions = [
+        _condition(kind, *wanted[kind], observed.generation, old_conditions.get(kind), now)
+        for kind in wanted
+    ]
+    status: Status = {"conditions": conditions, "path": PATH_THROUGH_HUB}
+    generation = (
+        observed.generation if observed.failure is None else previous.get("observedGeneration")
+    )
+    if generation is not None:
+        status["observedGeneration"] = generation
+    old_edges = {e.get("name"): e for e in previous.get("edges") or []}
+    if observed.edges:
+        status["edges"] = [_edge(edge, old_edges.get(edge.name)) for edge in observed.edges]
+    elif previous.get("edges"):
+        status["edges"] = previous["edges"]  # not reached this time: the last word stands
+    if observed.failure is not None and observed.failure.reason != PROGRESSING:
+        status["lastError"] = observed.failure.message
+    return status
+
+
+def status_patch(previous: Mapping[str, Any] | None, status: Status) -> Status:
+    """A JSON merge patch from ``previous`` to ``status``: empty when nothing changed."""
+    previous = previous or {}
+    patch: Status = {key: value for key, value in status.items() if previous.get(key) != value}
+    patch.update({key: None for key in previous if key not in status})
+    return patch
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A condition that changed status: what an Event reports."""
+
+    type: str
+    status: TriState
+    reason: str
+    message: str
+
+    @property
+    def warning(self) -> bool:
+        return self.status != "True"
+
+
+def transitions(previous: Mapping[str, Any] | None, status: Status) -> list[Transition]:
+    """The conditions whose status differs from ``previous`` (all of them at first)."""
+    old = {c.get("type"): c.get("status") for c in (previous or {}).get("conditions") or []}
+    return [
+        Transition(c["type"], c["status"], c["reason"], c["message"])
+        for c in status["conditions"]
+        if old.get(c["type"]) != c["status"]
+    ]
+
+
+def _conditions(observed: Observation) -> dict[str, tuple[TriState, str, str]]:
+    failure = observed.failure
+    if failure is not None and failure.credentials:
+        credentials: tuple[TriState, str, str] = ("False", failure.reason, failure.message)
+    elif observed.credentials_checked:
+        credentials = ("True", "KubeconfigsWork", "both edges accept their Secret's kubeconfig")
+    else:
+        credentials = ("Unknown", "NotChecked", "the edges were not reached in this pass")
+    connected = _connected(observed)
+    if failure is not None:
+        ready: tuple[TriState, str, str] = ("False", failure.reason, failure.message)
+    elif connected[0] == "True":
+        ready = ("True", "ShortcutReady", "the edges are connected directly")
+    else:
+        ready = ("False", connected[1], connected[2])
+    return {
+        ConditionType.READY: ready,
+        ConditionType.CONNECTED: connected,
+        ConditionType.CREDENTIALS_VALID: credentials,
+    }
+
+
+def _connected(observed: Observation) -> tuple[TriState, str, str]:
+    if not observed.edges or any(edge.connection is None for edge in observed.edges):
+        return ("Unknown", "NotObserved", "the Connections were not read in this pass")
+    if observed.connected:
+        return ("True", "BothConnected", "both edges report their Connection Connected")
+    states = ", ".join(
+        f"{edge.name} {(edge.connection.state if edge.connection else None) or 'none yet'}"
+        for edge in observed.edges
+    )
+    failed = any(edge.connection and edge.connection.state == "Error" for edge in observed.edges)
+    reason = "ConnectionError" if failed else "Connecting"
+    return ("False", reason, f"Liqo Connections: {states}")
+
+
+def _condition(
+    kind: str,
+    status: TriState,
+    reason: str,
+    message: str,
+    generation: int,
+    old: Mapping[str, Any] | None,
+    now: datetime,
+) -> dict[str, Any]:
+    unchanged = old is not None and old.get("status") == status and old.get("lastTransitionTime")
+    return {
+        "type": kind,
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": old["lastTransitionTime"] if unchanged and old else _stamp(now),
+        "observedGeneration": generation,
+    }
+
+
+def _edge(edge: EdgeSeen, old: Mapping[str, Any] | None) -> dict[str, Any]:
+    shown: dict[str, Any] = {"name": edge.name, "role": edge.role}
+    if edge.cluster_id:
+        shown["clusterID"] = edge.cluster_id
+    if edge.connection is not None:
+        shown["connection"] = _connection(edge.connection, (old or {}).get("connection"))
+    elif old and old.get("connection"):
+        shown["connection"] = old["connection"]
+    return shown
+
+
+def _connection(seen: ConnectionSeen, old: Mapping[str, Any] | None) -> dict[str, Any]:
+    if old and old.get("state") == seen.state and not _moved(old.get("latency"), seen.latency):
+        return dict(old)  # the same state, a latency within noise: keep what is recorded
+    shown: dict[str, Any] = {}
+    if seen.state:
+        shown["state"] = seen.state
+    if seen.latency:
+        shown["latency"] = seen.latency
+    if seen.latency_time:
+        shown["latencyTime"] = seen.latency_time
+    return shown
+
+
+def _moved(recorded: str | None, seen: str | None) -> bool:
+    before, after = latency_seconds(recorded), latency_seconds(seen)
+    if before is None or after is None:
+        return before != after
+    low, high = sorted((before, after))
+    return low == 0 or high / low > LATENCY_CHANGE
+
+
+def latency_seconds(value: str | None) -> float | None:
+    """Liqo's latency text (``412μs``, ``3ms``, ``N/A``) in seconds; None if it is no duration."""
+    match = _DURATION.match(value or "")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else None
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,137 @@
+"""From one pass's observation to the status: conditions, transitions and no needless writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from liqoshortcut.core.observed import (
+    ConnectionSeen,
+    EdgeSeen,
+    Failure,
+    Observation,
+    latency_seconds,
+    status_for,
+    status_patch,
+    transitions,
+)
+from liqoshortcut.core.status import ShortcutStatus
+
+NOW = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
+
+
+def edges(
+    a: str | None = "Connected", b: str | None = "Connected", latency: str = "400μs"
+) -> tuple[EdgeSeen, EdgeSeen]:
+    return (
+        EdgeSeen("edge-b", "server", "edge-b", ConnectionSeen(b, latency, "2026-12-01T09:59:58Z")),
+        EdgeSeen("edge-a", "client", "edge-a", ConnectionSeen(a, latency, "2026-12-01T09:59:58Z")),
+    )
+
+
+def healthy(generation: int = 1, latency: str = "400μs") -> Observation:
+    return Observation(
+        generation=generation, edges=edges(latency=latency), credentials_checked=True
+    )
+
+
+def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
+
+
+def test_a_healthy_pass_is_ready_connected_with_valid_credentials_at_its_generation() -> None:
+    status = status_for(healthy(generation=4), None, NOW)
+    assert conditions(status) == {
+        "Ready": ("True", "ShortcutReady"),
+        "Connected": ("True", "BothConnected"),
+        "CredentialsValid": ("True", "KubeconfigsWork"),
+    }
+    assert status["observedGeneration"] == 4
+    assert status["path"] == "Hub"
+    assert "lastError" not in status
+    ShortcutStatus.model_validate(status)  # the CRD's schema accepts what the operator writes
+
+
+def test_the_same_observation_later_yields_the_same_status_and_an_empty_patch() -> None:
+    first = status_for(healthy(), None, NOW)
+    again = status_for(healthy(), first, LATER)
+    assert again == first
+    assert status_patch(first, again) == {}
+    assert transitions(first, again) == []
+
+
+def test_latency_jitter_within_a_factor_of_two_is_not_rewritten() -> None:
+    first = status_for(healthy(latency="400μs"), None, NOW)
+    jittered = status_for(healthy(latency="700μs"), first, LATER)
+    assert status_patch(first, jittered) == {}
+
+
+def test_a_latency_that_moves_more_than_twofold_is_recorded() -> None:
+    first = status_for(healthy(latency="400μs"), None, NOW)
+    slower = status_for(healthy(latency="3ms"), first, LATER)
+    assert [e["connection"]["latency"] for e in slower["edges"]] == ["3ms", "3ms"]
+    assert set(status_patch(first, slower)) == {"edges"}
+
+
+def test_a_condition_keeps_its_transition_time_until_its_status_changes() -> None:
+    first = status_for(healthy(), None, NOW)
+    broken = Observation(generation=1, edges=edges(a="Error"), credentials_checked=True)
+    failed = status_for(broken, first, LATER)
+    times = {c["type"]: c["lastTransitionTime"] for c in failed["conditions"]}
+    assert times == {
+        "Ready": "2026-12-01T10:05:00Z",
+        "Connected": "2026-12-01T10:05:00Z",
+        "CredentialsValid": "2026-12-01T10:00:00Z",
+    }
+    assert conditions(failed)["Connected"] == ("False", "ConnectionError")
+    changed = transitions(first, failed)
+    assert [(t.type, t.status, t.warning) for t in changed] == [
+        ("Ready", "False", True),
+        ("Connected", "False", True),
+    ]
+
+
+def test_a_connection_not_there_yet_is_connecting() -> None:
+    observed = Observation(generation=1, edges=edges(a=None), credentials_checked=True)
+    status = status_for(observed, None, NOW)
+    assert conditions(status)["Ready"] == ("False", "Connecting")
+    connected = next(c for c in status["conditions"] if c["type"] == "Connected")
+    assert connected["message"] == "Liqo Connections: edge-b Connected, edge-a none yet"
+
+
+def test_a_failed_pass_keeps_the_last_converged_generation_and_says_why() -> None:
+    first = status_for(healthy(generation=1), None, NOW)
+    failure = Failure("ClusterUnreachable", "cannot reach the API server of edge-a")
+    failed = status_for(Observation(generation=2, failure=failure), first, LATER)
+    assert failed["observedGeneration"] == 1
+    assert failed["lastError"] == "cannot reach the API server of edge-a"
+    assert conditions(failed)["Ready"] == ("False", "ClusterUnreachable")
+    assert conditions(failed)["CredentialsValid"] == ("Unknown", "NotChecked")
+    assert failed["edges"] == first["edges"]  # not reached this time: the last word stands
+
+
+def test_bad_credentials_make_credentials_valid_false() -> None:
+    failure = Failure("CredentialsInvalid", "Secret ns/x does not exist", credentials=True)
+    status = status_for(Observation(generation=1, failure=failure), None, NOW)
+    assert conditions(status)["CredentialsValid"] == ("False", "CredentialsInvalid")
+    assert "observedGeneration" not in status
+
+
+def test_recovery_clears_the_last_error_in_the_patch() -> None:
+    failure = Failure("TimedOut", "timed out")
+    failed = status_for(Observation(generation=1, failure=failure), None, NOW)
+    recovered = status_for(healthy(), failed, LATER)
+    patch = status_patch(failed, recovered)
+    assert patch["lastError"] is None
+    assert patch["observedGeneration"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("412μs", 412e-6), ("412µs", 412e-6), ("3ms", 3e-3), ("1.5s", 1.5), ("N/A", None), ("", None)],
+)
+def test_liqo_latencies_read_as_seconds(text: str, seconds: float | None) -> None:
+    assert latency_seconds(text) == (pytest.approx(seconds) if seconds is not None else None)
