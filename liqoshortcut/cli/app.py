@@ -24,7 +24,7 @@ from typer._click.exceptions import ClickException
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
-from liqoshortcut.cli import completion, create, delete, listing, version
+from liqoshortcut.cli import completion, create, delete, listing, operator, version
 from liqoshortcut.cli.environment import Environment, environment
 from liqoshortcut.errors import ExitCode, ShortcutError, exit_code_for
 
@@ -74,6 +74,7 @@ app.command()(delete.delete)
 app.command("list")(listing.list_shortcuts)
 app.command()(version.version)
 app.command()(completion.completion)
+app.command(context_settings=operator.PASS_THROUGH, add_help_option=False)(operator.operator)
 
 
 def root_command() -> TyperGroup:

@@ -19,7 +19,7 @@ def candidates(*words: str) -> list[str]:
 
 
 def test_kubectl_completion_offers_every_command_for_an_empty_word() -> None:
-    assert candidates("") == ["create", "delete", "list", "version", "completion"]
+    assert candidates("") == ["create", "delete", "list", "version", "completion", "operator"]
 
 
 def test_kubectl_completion_offers_only_commands_starting_with_the_typed_prefix() -> None:

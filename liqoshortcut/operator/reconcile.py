@@ -1,0 +1,290 @@
+"""One reconcile pass of a VirtualNodeShortcut, and its teardown, over the CLI's own workflow.
+
+Plain synchronous functions of (central's client, the resource as read, the clock): kopf runs
+them in worker threads, and tests can run them without kopf. A pass reads the spec, takes each
+edge's credentials from its Secret, runs the same preflight as `kubectl shortcut create`,
+converges the edges (`workflow.connect.converge`: idempotent, drift repaired, nothing rolled
+back), reads both Connections and computes the status from what it saw. Failures come back as
+data (a CamelCase reason, a message naming the fix, whether a retry may help) rather than as
+exceptions, so the handler writes the status either way and decides on retries in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from liqoshortcut.core.gateway import usage_error
+from liqoshortcut.core.model import ShortcutSpec
+from liqoshortcut.core.observed import (
+    PROGRESSING,
+    ConnectionSeen,
+    EdgeSeen,
+    Failure,
+    Observation,
+    Status,
+    Transition,
+    status_for,
+    status_patch,
+    transitions,
+)
+from liqoshortcut.core.plan import Side
+from liqoshortcut.errors import Interrupted, ShortcutError, UsageError, WorkflowFailed
+from liqoshortcut.kube import discovery
+from liqoshortcut.kube.clients import Cluster, connect
+from liqoshortcut.kube.credentials import CredentialsInvalid, edge_context
+from liqoshortcut.kube.errors import (
+    AccessDenied,
+    ClusterFailure,
+    ClusterUnreachable,
+    CredentialsRejected,
+    LiqoMissing,
+)
+from liqoshortcut.kube.kubeconfig import ResolvedContext
+from liqoshortcut.workflow.connect import converge
+from liqoshortcut.workflow.disconnect import disconnect
+from liqoshortcut.workflow.health import connections
+from liqoshortcut.workflow.preflight import Preflight, check, locate
+from liqoshortcut.workflow.progress import Reporter
+from liqoshortcut.workflow.waiting import Deadline, WaitTimedOut
+
+Clock = Callable[[], datetime]
+# Edge clients kept between passes: building one costs a TLS context and temporary files for
+# certificate data, and a steady operator would otherwise build two per shortcut per resync.
+CLIENT_CACHE_SIZE: Final = 256
+# How long one pass may wait for Liqo (a gateway pod, an endpoint, a Connection) before it lets
+# go of the resource and is requeued: long enough for most waits to end within the pass.
+PASS_BUDGET_SECONDS: Final = 5.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EdgeClients:
+    """Clients for edges, one per distinct kubeconfig, reused across passes and shortcuts.
+
+    Keyed by a digest of the resolved kubeconfig, so a Secret whose content changes gets a new
+    client at the next pass; the digest stays in memory and names nothing.
+    """
+
+    def __init__(self, size: int = CLIENT_CACHE_SIZE) -> None:
+        self._clients: OrderedDict[str, Cluster] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def __call__(self, context: ResolvedContext, name: str) -> Cluster:
+        config = json.dumps(context.config, sort_keys=True, default=str)
+        key = hashlib.sha256(f"{name}\n{config}".encode()).hexdigest()
+        with self._lock:
+            cluster = self._clients.get(key)
+            if cluster is None:
+                cluster = self._clients[key] = connect(context, name=name)
+            self._clients.move_to_end(key)
+            while len(self._clients) > self._size:
+                self._clients.popitem(last=False)
+            return cluster
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a pass found and what to write: ``patch`` is empty when the status already says it."""
+
+    status: Status
+    patch: Status
+    transitions: list[Transition]
+    failure: Failure | None
+    retry: bool  # False for a spec only its author can fix
+
+    @property
+    def progressing(self) -> bool:
+        """The pass stopped at a wait that is still within the shortcut's timeout."""
+        return self.failure is not None and self.failure.reason == PROGRESSING
+
+
+def reconcile(
+    central: Cluster,
+    resource: Mapping[str, Any],
+    report: Reporter,
+    *,
+    clients: EdgeClients,
+    allow_plugins: bool = False,
+    wait_connected: bool = True,
+    budget: float = PASS_BUDGET_SECONDS,
+    elapsed: float = 0.0,
+    deadlines: Callable[[float], Deadline] = Deadline,
+    now: Clock = utc_now,
+) -> Outcome:
+    """Converge ``resource``'s shortcut and compute its status; never raises a ShortcutError.
+
+    A pass waits at most ``budget`` seconds, so that a handler never holds the resource for
+    long (a delete or a spec change would wait behind it): a wait still unmet is reported as
+    `PROGRESSING` while ``elapsed`` (since the handler first tried) plus the budget is within
+    ``spec.timeout``, and as a timeout after that. ``deadlines`` makes the pass's deadline, so
+    the caller can cancel it.
+    """
+    metadata = resource["metadata"]
+    previous = resource.get("status") or {}
+    edges: tuple[EdgeSeen, ...] = ()
+    failure: Failure | None = None
+    credentials_checked = False
+    try:
+        spec = parse_spec(resource.get("spec") or {})
+        contexts = edge_contexts(central, metadata["namespace"], spec, allow_plugins)
+        _probe(contexts, clients)
+        credentials_checked = True
+        preflight = check(
+            spec,
+            central,
+            contexts,
+            central_namespace=metadata["namespace"],
+            wait_connected=wait_connected,
+            connector=clients,
+        )
+        # Recorded before the first change: a status with edges is how the teardown knows
+        # that objects may exist on them.
+        edges = _planned(preflight, {})
+        try:
+            converge(preflight.plan, preflight.edges, deadlines(budget), report)
+        finally:  # whatever the pass managed, the Connections say how the shortcut is doing
+            edges = _observe(preflight)
+    except WaitTimedOut as waiting:
+        failure = _waited(waiting, elapsed + budget, spec.timeout)
+    except ShortcutError as error:
+        failure = classify(error, edges=_edge_names(resource))
+    observation = Observation(
+        generation=int(metadata.get("generation") or 0),
+        edges=edges,
+        failure=failure,
+        credentials_checked=credentials_checked,
+    )
+    status = status_for(observation, previous, now())
+    return Outcome(
+        status=status,
+        patch=status_patch(previous, status),
+        transitions=transitions(previous, status),
+        failure=failure,
+        retry=failure is None or failure.reason != INVALID_SPEC,
+    )
+
+
+def tear_down(
+    central: Cluster,
+    resource: Mapping[str, Any],
+    report: Reporter,
+    *,
+    clients: EdgeClients,
+    allow_plugins: bool = False,
+) -> int:
+    """Remove every object of ``resource``'s shortcut from both edges; how many there were.
+
+    Raises a ShortcutError when that cannot be done now (an edge unreachable, its Secret gone):
+    the finalizer then stays, and so does the resource, until a retry succeeds. A resource whose
+    passes never got past the preflight (its status names no edges) made nothing: it goes even
+    when its edges cannot be reached, for a typo in a Secret's name must not pin it forever.
+    """
+    touched = bool((resource.get("status") or {}).get("edges"))
+    try:
+        spec = parse_spec(resource.get("spec") or {})
+        contexts = edge_contexts(central, resource["metadata"]["namespace"], spec, allow_plugins)
+        located = locate(spec, contexts, connector=clients)
+    except ShortcutError:
+        if touched:
+            raise
+        return 0
+    return disconnect(located.plan, located.edges, Deadline(spec.timeout), report)
+
+
+def parse_spec(spec: Mapping[str, Any]) -> ShortcutSpec:
+    try:
+        return ShortcutSpec.from_resource(spec)
+    except ValidationError as error:
+        raise usage_error(error) from None
+
+
+def edge_contexts(
+    central: Cluster, namespace: str, spec: ShortcutSpec, allow_plugins: bool
+) -> dict[str, ResolvedContext]:
+    contexts = {}
+    for edge in spec.edges:
+        if edge.secret_ref is None:  # from_resource requires it; a programming error otherwise
+            raise ValueError(f"edge {edge.name} names no Secret")
+        contexts[edge.name] = edge_context(
+            central, namespace, edge.secret_ref, allow_plugins=allow_plugins
+        )
+    return contexts
+
+
+def _probe(contexts: Mapping[str, ResolvedContext], clients: EdgeClients) -> None:
+    """Each edge answers its API discovery with its credentials: a 401 or silence shows here."""
+    for name, context in contexts.items():
+        with contextlib.suppress(LiqoMissing):  # the credentials work; preflight says the rest
+            discovery.require_liqo_api(clients(context, name))
+
+
+def _observe(preflight: Preflight) -> tuple[EdgeSeen, ...]:
+    return _planned(preflight, connections(preflight.plan, preflight.edges))
+
+
+def _planned(preflight: Preflight, seen: Mapping[Side, ConnectionSeen]) -> tuple[EdgeSeen, ...]:
+    """The two edges as planned, with their Connections where ``seen`` has them."""
+    return tuple(
+        EdgeSeen(
+            name=preflight.plan.edges[side].name,
+            role="server" if side is Side.SERVER else "client",
+            cluster_id=preflight.plan.edges[side].cluster_id,
+            connection=seen.get(side),
+        )
+        for side in (Side.SERVER, Side.CLIENT)
+    )
+
+
+def _waited(waiting: WaitTimedOut, waited: float, timeout: int) -> Failure:
+    if waited < timeout:
+        return Failure(PROGRESSING, f"waiting for {waiting.what} ({waited:.0f}s of {timeout}s)")
+    return Failure(
+        "TimedOut",
+        f"timed out after {timeout}s waiting for {waiting.what}; raise spec.timeout if the "
+        "clusters are slow",
+    )
+
+
+INVALID_SPEC: Final = "InvalidSpec"
+# The most specific class first; a reason per failure a user can act on.
+_REASONS: Final[tuple[tuple[type[ShortcutError], str], ...]] = (
+    (CredentialsInvalid, "CredentialsInvalid"),
+    (CredentialsRejected, "CredentialsRejected"),
+    (AccessDenied, "AccessDenied"),
+    (ClusterUnreachable, "ClusterUnreachable"),
+    (LiqoMissing, "LiqoMissing"),
+    (WaitTimedOut, "TimedOut"),
+    (Interrupted, "Interrupted"),  # the teardown cut the pass short
+    (UsageError, INVALID_SPEC),
+    (WorkflowFailed, "ConnectFailed"),
+    (ShortcutError, "PreconditionFailed"),
+)
+
+
+def classify(error: ShortcutError, edges: set[str]) -> Failure:
+    """The Failure ``error`` stands for. The edges' credentials are to blame for a Secret's
+    fault, and for a 401 or 403 from one of ``edges`` (central's are the operator's own)."""
+    reason = next(reason for kind, reason in _REASONS if isinstance(error, kind))
+    refused_by_edge = isinstance(error, CredentialsRejected | AccessDenied) and (
+        isinstance(error, ClusterFailure) and error.cluster in edges
+    )
+    blame = isinstance(error, CredentialsInvalid) or refused_by_edge
+    return Failure(reason=reason, message=str(error), credentials=blame)
+
+
+def _edge_names(resource: Mapping[str, Any]) -> set[str]:
+    edges = (resource.get("spec") or {}).get("edges")
+    return {str(edge.get("name")) for edge in edges or [] if isinstance(edge, Mapping)}
