@@ -97,6 +97,11 @@ def of_kind(objects: list[Manifest], kind: str) -> list[Manifest]:
     return [item for item in objects if item["kind"] == kind]
 
 
+def in_watched_namespaces(objects: list[Manifest], kind: str) -> list[Manifest]:
+    """Objects of ``kind`` but the preflight's read-only ones in Liqo's namespace."""
+    return [item for item in of_kind(objects, kind) if item["metadata"].get("namespace") != "liqo"]
+
+
 def operator_args(objects: list[Manifest]) -> list[str]:
     (deployment,) = of_kind(objects, "Deployment")
     args: list[str] = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
@@ -148,9 +153,13 @@ def test_the_chart_passes_helm_lint_strict(helm: Helm) -> None:
 def test_by_default_one_standalone_operator_watches_the_release_namespace(helm: Helm) -> None:
     objects = helm.render("liqo-shortcut", {})
     assert sorted(item["kind"] for item in objects) == [
+        "ClusterRole",
+        "ClusterRoleBinding",
         "CustomResourceDefinition",
         "Deployment",
         "Role",
+        "Role",
+        "RoleBinding",
         "RoleBinding",
         "ServiceAccount",
     ]
@@ -166,7 +175,7 @@ def test_by_default_one_standalone_operator_watches_the_release_namespace(helm: 
     ]
     (deployment,) = of_kind(objects, "Deployment")
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
-    (role,) = of_kind(objects, "Role")
+    (role,) = in_watched_namespaces(objects, "Role")
     assert (role["metadata"]["namespace"], role["rules"]) == ("liqo-shortcut", OPERATOR_RULES)
 
 
@@ -176,8 +185,9 @@ def test_with_peering_each_watched_namespace_gets_its_role_and_kopf_peering(
     objects = helm.render(namespaces["release"], peering_values(namespaces))
     watched = [namespaces["team-a"], namespaces["team-b"]]
     for kind in ("Role", "RoleBinding", "KopfPeering"):
-        assert [item["metadata"]["namespace"] for item in of_kind(objects, kind)] == watched
-    for role in of_kind(objects, "Role"):
+        found = in_watched_namespaces(objects, kind)
+        assert [item["metadata"]["namespace"] for item in found] == watched
+    for role in in_watched_namespaces(objects, "Role"):
         assert role["rules"] == [*OPERATOR_RULES, PEERING_RULE]
     for binding in of_kind(objects, "RoleBinding"):
         (subject,) = binding["subjects"]
@@ -197,10 +207,28 @@ def test_with_peering_each_watched_namespace_gets_its_role_and_kopf_peering(
     assert "strategy" not in deployment["spec"]
 
 
-@pytest.mark.parametrize("kind", ["ClusterRole", "ClusterRoleBinding"])
-def test_the_operator_gets_no_cluster_wide_rights(helm: Helm, kind: str) -> None:
-    assert of_kind(helm.render("liqo-shortcut", {}), kind) == []
-    assert of_kind(helm.render("liqo-shortcut", PEERING_VALUES), kind) == []
+# Cluster-wide, the operator only lists what tells it which edges central has peered (its
+# preflight); nothing it could write, and no Secrets.
+CLUSTER_RULES = [
+    {"apiGroups": ["core.liqo.io"], "resources": ["foreignclusters"], "verbs": ["list"]},
+    {"apiGroups": ["networking.liqo.io"], "resources": ["configurations"], "verbs": ["list"]},
+]
+
+
+@pytest.mark.parametrize("values", [{}, PEERING_VALUES], ids=["standalone", "peering"])
+def test_cluster_wide_the_operator_only_lists_central_s_liqo_peerings(
+    helm: Helm, values: Manifest
+) -> None:
+    objects = helm.render("liqo-shortcut", values)
+    (cluster_role,) = of_kind(objects, "ClusterRole")
+    assert cluster_role["rules"] == CLUSTER_RULES
+    (binding,) = of_kind(objects, "ClusterRoleBinding")
+    assert binding["roleRef"]["name"] == cluster_role["metadata"]["name"]
+    (liqo_reader,) = [r for r in of_kind(objects, "Role") if r["metadata"]["namespace"] == "liqo"]
+    assert liqo_reader["rules"] == [
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]},
+        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["list"]},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -256,6 +284,14 @@ def peering_release(
     assert "PodSecurity" not in applied.stderr
     yield objects
     kubectl("delete", "crd/kopfpeerings.kopf.dev", "--wait=false")
+    # What the release put outside its namespaces, which go with the module.
+    outside = [
+        item
+        for item in rest
+        if item["kind"] in ("ClusterRole", "ClusterRoleBinding")
+        or item["metadata"].get("namespace") == "liqo"
+    ]
+    kubectl("delete", "--filename=-", "--wait=false", stdin=yaml.safe_dump_all(outside))
 
 
 def operator_may(
@@ -302,6 +338,14 @@ ACCESS = [
     ("list", "shortcut.liqo.io/virtualnodeshortcuts", None, False),
     ("list", "/namespaces", None, False),
     ("list", "apiextensions.k8s.io/customresourcedefinitions", None, False),
+    ("list", "core.liqo.io/foreignclusters", None, True),
+    ("delete", "core.liqo.io/foreignclusters", None, False),
+    ("list", "networking.liqo.io/configurations", None, True),
+    ("create", "networking.liqo.io/configurations", "team-a", False),
+    ("list", "/configmaps", "liqo", True),
+    ("get", "/secrets", "liqo", False),
+    ("list", "apps/deployments", "liqo", True),
+    ("update", "apps/deployments", "liqo", False),
 ]
 
 
