@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -484,16 +484,25 @@ class Lab:
         """Stop every process this lab started and remove its state."""
         state = LabState.load()
         if state is not None:
-            pids = [pid for pid in state.all_pids() if _alive(pid)]
-            for pid in pids:
-                _signal_group(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            for pid in pids:
-                if _alive(pid):
-                    _signal_group(pid, signal.SIGKILL)
+            _stop(state.all_pids())
         shutil.rmtree(lab_dir(), ignore_errors=True)
+
+    @contextlib.contextmanager
+    def apiserver_stopped(self, name: str) -> Iterator[None]:
+        """``name``'s kube-apiserver is down inside the block, and up and ready again after it,
+        on the same address: an edge that goes away and comes back."""
+        state = LabState.load()
+        if state is None:
+            raise RuntimeError("the lab is not running")
+        plane = ClusterControlPlane(next(c for c in state.clusters if c.name == name))
+        _stop([plane.state.pids["kube-apiserver"]])
+        try:
+            yield
+        finally:
+            spec = next(spec for spec in self.topology.clusters if spec.name == name)
+            plane.start_apiserver(build.all_binaries().kube_apiserver, spec.service_cidr)
+            state.save()
+            _wait(f"{name}'s kube-apiserver /readyz", plane.ready)
 
     def describe(self) -> str:
         state = LabState.load()
@@ -502,6 +511,19 @@ class Lab:
         rss = sum(_rss_kib(pid) for pid in state.all_pids())
         names = ", ".join(c.name for c in state.clusters)
         return f"clusters {names}; {rss / 1024:.0f} MiB resident; kubeconfig {kubeconfig_path()}"
+
+
+def _stop(pids: list[int]) -> None:
+    """SIGTERM to each process group, SIGKILL to what is still alive 10 seconds later."""
+    alive = [pid for pid in pids if _alive(pid)]
+    for pid in alive:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in alive) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in alive:
+        if _alive(pid):
+            _signal_group(pid, signal.SIGKILL)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

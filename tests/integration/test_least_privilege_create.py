@@ -1,10 +1,7 @@
 """`create` and `delete` need no more than Liqo's peering user on each edge.
 
 Each edge gets what ``liqoctl generate peering-user --consumer-cluster-id <other edge>`` leaves
-there: the tenant namespace of the other edge, and a user bound to the chart's
-``liqo-peering-user-tenant-ns`` ClusterRole in it and ``liqo-peering-user-liqo-ns`` Role in
-``liqo`` (pkg/liqoctl/rest/peering-user/userfactory/roles.go). The user here is a ServiceAccount
-with a TokenRequest token instead of a CSR-signed certificate: same rules, same bindings.
+there (`peering_users`).
 """
 
 from __future__ import annotations
@@ -18,75 +15,13 @@ from typing import Any
 
 import pytest
 import yaml
-from kubernetes.client import (
-    ApiClient,
-    AuthenticationV1TokenRequest,
-    CoreV1Api,
-    RbacAuthorizationV1Api,
-    RbacV1Subject,
-    V1Namespace,
-    V1ObjectMeta,
-    V1RoleBinding,
-    V1RoleRef,
-    V1ServiceAccount,
-    V1TokenRequestSpec,
-)
+from kubernetes.client import ApiClient
 
 from lab.cluster import Lab, kubeconfig_path
 from liqoshortcut.errors import ExitCode
+from tests.integration.peering_users import PEER_OF, grant_peering_user, revoke_peering_user
 
 pytestmark = pytest.mark.integration
-
-RBAC = "rbac.authorization.k8s.io"
-PEER_OF = {"edge-a": "edge-b", "edge-b": "edge-a"}
-
-
-def grant_peering_user(admin: ApiClient, consumer_id: str) -> tuple[str, bool]:
-    """What `liqoctl generate peering-user` sets up for ``consumer_id``.
-
-    Returns a token and whether the tenant namespace had to be made: it may already be there
-    (liqoctl network connect leaves it), and is then kept as it is.
-    """
-    tenant = f"liqo-tenant-{consumer_id}"
-    core = CoreV1Api(admin)
-    labels = {"liqo.io/remote-cluster-id": consumer_id, "liqo.io/tenant-namespace": "true"}
-    existing = {ns.metadata.name for ns in core.list_namespace().items if ns.metadata}
-    if tenant not in existing:
-        core.create_namespace(V1Namespace(metadata=V1ObjectMeta(name=tenant, labels=labels)))
-    core.create_namespaced_service_account(
-        tenant, V1ServiceAccount(metadata=V1ObjectMeta(name="peering-user"))
-    )
-    subject = RbacV1Subject(kind="ServiceAccount", name="peering-user", namespace=tenant)
-    rbac = RbacAuthorizationV1Api(admin)
-    for namespace, kind, role in (
-        (tenant, "ClusterRole", "liqo-peering-user-tenant-ns"),
-        ("liqo", "Role", "liqo-peering-user-liqo-ns"),
-    ):
-        rbac.create_namespaced_role_binding(
-            namespace,
-            V1RoleBinding(
-                metadata=V1ObjectMeta(name=f"liqo-peering-user-{consumer_id}"),
-                role_ref=V1RoleRef(api_group=RBAC, kind=kind, name=role),
-                subjects=[subject],
-            ),
-        )
-    granted = core.create_namespaced_service_account_token(
-        "peering-user",
-        tenant,
-        AuthenticationV1TokenRequest(spec=V1TokenRequestSpec(audiences=[], expiration_seconds=900)),
-    )
-    assert granted.status is not None
-    return str(granted.status.token), tenant not in existing
-
-
-def revoke_peering_user(admin: ApiClient, consumer_id: str, made_namespace: bool) -> None:
-    tenant, binding = f"liqo-tenant-{consumer_id}", f"liqo-peering-user-{consumer_id}"
-    rbac = RbacAuthorizationV1Api(admin)
-    rbac.delete_namespaced_role_binding(binding, "liqo")
-    rbac.delete_namespaced_role_binding(binding, tenant)
-    CoreV1Api(admin).delete_namespaced_service_account("peering-user", tenant)
-    if made_namespace:
-        CoreV1Api(admin).delete_namespace(tenant)
 
 
 @pytest.fixture
