@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	touch $@
 
 demo: $(STAMP) lab-up
-	$(BIN)/python -m lab show
+	$(BIN)/python -m lab.demo
 
 test: lint typecheck imports unit integration
 
