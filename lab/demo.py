@@ -51,8 +51,8 @@ def run(*argv: str, stdin: str | None = None, check: bool = True) -> str:
         env=_environment(),
         check=False,
     )
+    sys.stdout.write(result.stderr)  # progress first, as a terminal shows it
     sys.stdout.write(result.stdout)
-    sys.stdout.write(result.stderr)
     sys.stdout.flush()
     if check and result.returncode != 0:
         raise SystemExit(f"demo: `kubectl {shown}` exited {result.returncode}")
@@ -135,6 +135,7 @@ def declarative() -> None:
     finally:
         operator.terminate()
         operator.wait(30)
+    run("delete", "namespace", NAMESPACE)  # its Secrets hold the edges' admin kubeconfigs
 
 
 def main() -> int:
