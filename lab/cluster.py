@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -50,6 +51,17 @@ def kubeconfig_path() -> Path:
 
 def faults_path() -> Path:
     return lab_dir() / "emulator" / "faults.json"
+
+
+def context_kubeconfig(context: str) -> dict[str, Any]:
+    """The lab's kubeconfig cut down to ``context``, as a kubeconfig of that cluster alone."""
+    config: dict[str, Any] = yaml.safe_load(kubeconfig_path().read_text())
+    (kept,) = [c for c in config["contexts"] if c["name"] == context]
+    config["contexts"] = [kept]
+    config["clusters"] = [c for c in config["clusters"] if c["name"] == kept["context"]["cluster"]]
+    config["users"] = [u for u in config["users"] if u["name"] == kept["context"]["user"]]
+    config["current-context"] = context
+    return config
 
 
 def set_emulator_faults(faults: dict[str, object]) -> None:

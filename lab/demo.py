@@ -19,7 +19,7 @@ import yaml
 
 from deploy.generate import CRD_FILES
 from lab import build
-from lab.cluster import kubeconfig_path
+from lab.cluster import context_kubeconfig, kubeconfig_path
 
 NAMESPACE = "shortcuts"  # where the demo's VirtualNodeShortcut and its Secrets live
 SHORTCUT = "edge-a--edge-b"
@@ -59,17 +59,6 @@ def run(*argv: str, stdin: str | None = None, check: bool = True) -> str:
     return result.stdout
 
 
-def edge_kubeconfig(context: str) -> str:
-    """The lab's kubeconfig cut to ``context``: what an edge's Secret holds."""
-    config = yaml.safe_load(kubeconfig_path().read_text())
-    (kept,) = [c for c in config["contexts"] if c["name"] == context]
-    config["contexts"] = [kept]
-    config["clusters"] = [c for c in config["clusters"] if c["name"] == kept["context"]["cluster"]]
-    config["users"] = [u for u in config["users"] if u["name"] == kept["context"]["user"]]
-    config["current-context"] = context
-    return str(yaml.safe_dump(config))
-
-
 def imperative() -> None:
     print(
         "\n# 1. From the central cluster, connect two edges directly (what liqoctl network "
@@ -103,7 +92,7 @@ def declarative() -> None:
             "--dry-run=client",
             "-o",
             "yaml",
-            stdin=edge_kubeconfig(edge),
+            stdin=yaml.safe_dump(context_kubeconfig(edge)),
         )
         run("apply", "-n", NAMESPACE, "-f", "-", stdin=secret)
     manifest = run("shortcut", "create", "edge-a", "edge-b", "--dry-run=client", "-o", "yaml")

@@ -32,7 +32,7 @@ from kubernetes.client import (
 
 from deploy.generate import CHART
 from lab import build
-from lab.cluster import kubeconfig_path
+from lab.cluster import context_kubeconfig
 from liqoshortcut.operator.main import parse_arguments, serve
 from tests.integration.conftest import Kubectl
 
@@ -96,12 +96,8 @@ def token_for(admin: ApiClient, account: str, namespace: str) -> str:
 
 def with_token(context: str, token: str) -> dict[str, Any]:
     """The lab's kubeconfig cut to ``context``, its user replaced by ``token``."""
-    config: dict[str, Any] = yaml.safe_load(kubeconfig_path().read_text())
-    (kept,) = [c for c in config["contexts"] if c["name"] == context]
-    config["contexts"] = [kept]
-    config["clusters"] = [c for c in config["clusters"] if c["name"] == kept["context"]["cluster"]]
-    config["users"] = [{"name": kept["context"]["user"], "user": {"token": token}}]
-    config["current-context"] = context
+    config = context_kubeconfig(context)
+    config["users"][0]["user"] = {"token": token}
     return config
 
 
