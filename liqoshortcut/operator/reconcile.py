@@ -38,8 +38,14 @@ from liqoshortcut.core.observed import (
     transitions,
 )
 from liqoshortcut.core.plan import Side
-from liqoshortcut.errors import Interrupted, ShortcutError, UsageError, WorkflowFailed
-from liqoshortcut.kube import discovery
+from liqoshortcut.errors import (
+    Interrupted,
+    PreconditionFailed,
+    ShortcutError,
+    UsageError,
+    WorkflowFailed,
+)
+from liqoshortcut.kube import discovery, liqo
 from liqoshortcut.kube.clients import Cluster, connect
 from liqoshortcut.kube.credentials import CredentialsInvalid, edge_context
 from liqoshortcut.kube.errors import (
@@ -50,10 +56,11 @@ from liqoshortcut.kube.errors import (
     LiqoMissing,
 )
 from liqoshortcut.kube.kubeconfig import ResolvedContext
+from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
 from liqoshortcut.workflow.connect import converge
 from liqoshortcut.workflow.disconnect import disconnect
 from liqoshortcut.workflow.health import connections
-from liqoshortcut.workflow.preflight import Preflight, check, locate
+from liqoshortcut.workflow.preflight import Located, Preflight, check, locate
 from liqoshortcut.workflow.progress import Reporter
 from liqoshortcut.workflow.waiting import Deadline, WaitTimedOut
 
@@ -150,6 +157,7 @@ def reconcile(
             wait_connected=wait_connected,
             connector=clients,
         )
+        _refuse_an_older_rival(central, resource, _cluster_ids(preflight))
         # Recorded before the first change: a status with edges is how the teardown knows
         # that objects may exist on them.
         edges = _planned(preflight, {})
@@ -201,7 +209,72 @@ def tear_down(
         if touched:
             raise
         return 0
+    if _rivals(central, resource, _cluster_ids(located)):
+        return 0  # another resource still asks for these objects: they are its now
     return disconnect(located.plan, located.edges, Deadline(spec.timeout), report)
+
+
+def _rivals(
+    central: Cluster, resource: Mapping[str, Any], cluster_ids: set[str]
+) -> list[Mapping[str, Any]]:
+    """The other VirtualNodeShortcuts of ``resource``'s namespace that join the same two edges
+    and are not being deleted, oldest first.
+
+    One pair of edges is one set of objects on them (one name, `core.naming.shortcut_name`), so
+    two resources asking for it would fight over it, and deleting one would break the other.
+    An edge's cluster ID is taken from a rival's status (its operator found it) or its spec.
+    """
+    metadata = resource["metadata"]
+    found = liqo.list_objects(
+        central,
+        VIRTUAL_NODE_SHORTCUT,
+        metadata["namespace"],
+        fix=f"let the operator list virtualnodeshortcuts in {metadata['namespace']}",
+    )
+    return sorted(
+        (
+            other
+            for other in found
+            if other["metadata"].get("uid") != metadata.get("uid")
+            and not other["metadata"].get("deletionTimestamp")
+            and _joins(other) == cluster_ids
+        ),
+        key=_age,
+    )
+
+
+class Conflicting(PreconditionFailed):
+    """Another VirtualNodeShortcut already joins the same two edges."""
+
+
+def _refuse_an_older_rival(
+    central: Cluster, resource: Mapping[str, Any], cluster_ids: set[str]
+) -> None:
+    older = [r for r in _rivals(central, resource, cluster_ids) if _age(r) < _age(resource)]
+    if older:
+        name = f"{older[0]['metadata']['namespace']}/{older[0]['metadata']['name']}"
+        raise Conflicting(
+            f"VirtualNodeShortcut {name} already joins these two edges; this one is left "
+            "waiting: delete one of the two"
+        )
+
+
+def _joins(resource: Mapping[str, Any]) -> set[str]:
+    status_ids = {e.get("clusterID") for e in (resource.get("status") or {}).get("edges") or []}
+    spec_ids = {e.get("clusterID") for e in (resource.get("spec") or {}).get("edges") or []}
+    for ids in (status_ids, spec_ids):
+        if None not in ids and len(ids) == 2:
+            return {str(i) for i in ids}
+    return set()
+
+
+def _age(resource: Mapping[str, Any]) -> tuple[str, str]:
+    metadata = resource["metadata"]
+    return (str(metadata.get("creationTimestamp") or ""), str(metadata.get("name")))
+
+
+def _cluster_ids(located: Located) -> set[str]:
+    return {edge.cluster_id for edge in located.plan.edges.values()}
 
 
 def parse_spec(spec: Mapping[str, Any]) -> ShortcutSpec:
@@ -250,7 +323,8 @@ def _planned(preflight: Preflight, seen: Mapping[Side, ConnectionSeen]) -> tuple
 
 def _waited(waiting: WaitTimedOut, waited: float, timeout: int) -> Failure:
     if waited < timeout:
-        return Failure(PROGRESSING, f"waiting for {waiting.what} ({waited:.0f}s of {timeout}s)")
+        # No running count in the message: the status changes only when the wait does.
+        return Failure(PROGRESSING, f"waiting for {waiting.what} (timeout {timeout}s)")
     return Failure(
         "TimedOut",
         f"timed out after {timeout}s waiting for {waiting.what}; raise spec.timeout if the "
@@ -262,6 +336,7 @@ INVALID_SPEC: Final = "InvalidSpec"
 # The most specific class first; a reason per failure a user can act on.
 _REASONS: Final[tuple[tuple[type[ShortcutError], str], ...]] = (
     (CredentialsInvalid, "CredentialsInvalid"),
+    (Conflicting, "Conflict"),
     (CredentialsRejected, "CredentialsRejected"),
     (AccessDenied, "AccessDenied"),
     (ClusterUnreachable, "ClusterUnreachable"),

@@ -26,7 +26,9 @@ from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi, V1Namespac
 from kubernetes.client.exceptions import ApiException
 
 from lab.cluster import Lab, set_emulator_faults
+from liqoshortcut.core.drift import drifted_fields
 from liqoshortcut.core.model import API_GROUP, API_VERSION, KIND, PLURAL
+from liqoshortcut.core.plan import placeholders
 from liqoshortcut.operator.handlers import FINALIZER
 from tests.integration.conftest import Kubectl
 from tests.integration.operator_run import (
@@ -218,6 +220,14 @@ def counts(kube: Callable[[str], ApiClient]) -> dict[str, dict[str, int]]:
     }
 
 
+def uids(kube: Callable[[str], ApiClient]) -> dict[str, dict[str, list[str]]]:
+    """Per edge and kind, the uids of the shortcut's objects: same uids, same objects."""
+    return {
+        edge: {p: sorted(o["metadata"]["uid"] for o in ours(kube, edge, p)) for p in kinds}
+        for edge, kinds in OBJECTS_PER_EDGE.items()
+    }
+
+
 def events(kube: Callable[[str], ApiClient], namespace: str) -> list[Any]:
     return list(CoreV1Api(kube("central")).list_namespaced_event(namespace).items)
 
@@ -329,6 +339,33 @@ def test_a_deleted_gateway_client_is_made_again(
     assert repairs, [(e.reason, e.message) for e in events(kube, namespace)]
 
 
+def test_a_second_resource_for_the_same_edges_waits_and_its_delete_leaves_the_first_alone(
+    operator: OperatorThread, shortcuts: Shortcuts, kube: Callable[[str], ApiClient]
+) -> None:
+    shortcuts.apply(spec_for())
+    shortcuts.until("Ready", ready_at(1))
+    made = uids(kube)
+    shortcuts.apply(spec_for(serverEdge="edge-a"), name="second")
+    try:
+        second = shortcuts.until(
+            "the second refused",
+            lambda r: condition(r, "Ready").get("reason") == "Conflict",
+            name="second",
+        )
+        assert (
+            f"{shortcuts.namespace}/{NAME} already joins these two edges"
+            in (condition(second, "Ready")["message"])
+        )
+    finally:
+        shortcuts.delete("second")
+        shortcuts.gone(name="second")
+    time.sleep(float(RESYNC) + 1)  # a resync pass of the first, after the second has gone
+    first = shortcuts.get()
+    assert first is not None
+    assert is_true("Ready")(first)
+    assert uids(kube) == made
+
+
 def test_a_missing_secret_sets_credentials_invalid_and_changes_nothing(
     operator: OperatorThread,
     shortcuts: Shortcuts,
@@ -406,9 +443,8 @@ def test_an_edge_api_server_that_goes_away_is_waited_for_and_nothing_is_deleted(
 ) -> None:
     shortcuts.apply(spec_for())
     shortcuts.until("Ready", ready_at(1))
-    made = {
-        edge: {p: ours(kube, edge, p) for p in kinds} for edge, kinds in OBJECTS_PER_EDGE.items()
-    }
+    servers = ours(kube, "edge-b", "gatewayservers")
+    made = uids(kube)
     with lab.apiserver_stopped("edge-a"):
         down = shortcuts.until(
             "Ready False while edge-a is down",
@@ -416,16 +452,9 @@ def test_an_edge_api_server_that_goes_away_is_waited_for_and_nothing_is_deleted(
             timeout=60,
         )
         assert "cannot reach the API server of edge-a" in condition(down, "Ready")["message"]
-        assert ours(kube, "edge-b", "gatewayservers") == made["edge-b"]["gatewayservers"]
+        assert ours(kube, "edge-b", "gatewayservers") == servers
     shortcuts.until("Ready again", is_true("Ready"), timeout=120)
-    uids = {
-        edge: {p: [o["metadata"]["uid"] for o in ours(kube, edge, p)] for p in kinds}
-        for edge, kinds in OBJECTS_PER_EDGE.items()
-    }
-    assert uids == {
-        edge: {p: [o["metadata"]["uid"] for o in found] for p, found in kinds.items()}
-        for edge, kinds in made.items()
-    }
+    assert uids(kube) == made
 
 
 def test_an_operator_killed_midway_is_replaced_and_converges_without_duplicates(
@@ -495,6 +524,44 @@ def test_no_secret_reaches_status_events_or_logs(
     for marker in ("BEGIN", "PRIVATE KEY", "client-key-data", "token:"):
         assert marker not in published
         assert marker not in logged
+
+
+def without_placeholders(manifest: dict[str, Any]) -> dict[str, Any]:
+    """``manifest`` without the fields only a running sequence knows (a dry run's placeholders)."""
+    return {
+        key: without_placeholders(value) if isinstance(value, dict) else value
+        for key, value in manifest.items()
+        if isinstance(value, dict) or not placeholders(value)
+    }
+
+
+def test_the_dry_run_s_resource_applies_as_is_and_the_operator_makes_that_shortcut(
+    operator: OperatorThread,
+    shortcuts: Shortcuts,
+    shortcut_cli: Callable[..., subprocess.CompletedProcess[str]],
+    kubectl: Kubectl,
+    kube: Callable[[str], ApiClient],
+    namespace: str,
+) -> None:
+    planned = shortcut_cli("create", "edge-a", "edge-b", "--dry-run=client", "-o", "json")
+    assert planned.returncode == 0, planned.stderr
+    manifest = shortcut_cli("create", "edge-a", "edge-b", "--dry-run=client", "-o", "yaml")
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=manifest.stdout)
+    shortcuts.until("Ready", ready_at(1))
+    objects = json.loads(planned.stdout)["objects"]
+    assert sorted(objects) == ["edge-a", "edge-b"]
+    for edge, manifests in objects.items():
+        for wanted in manifests:
+            group, version = wanted["apiVersion"].split("/")
+            meta = wanted["metadata"]
+            plural = {"PublicKey": "publickeies"}.get(wanted["kind"], wanted["kind"].lower() + "s")
+            live: Resource = CustomObjectsApi(kube(edge)).get_namespaced_custom_object(
+                group, version, meta["namespace"], plural, meta["name"]
+            )  # type: ignore[assignment]
+            assert live["metadata"]["labels"] == meta["labels"]
+            assert drifted_fields(without_placeholders(wanted), live) == []
+    listed = json.loads(shortcut_cli("list", "-o", "json").stdout)
+    assert [(s["source"], s["state"]) for s in listed] == [(f"{namespace}/{NAME}", "Connected")]
 
 
 def test_a_bad_field_is_refused_by_the_api_server_naming_it(

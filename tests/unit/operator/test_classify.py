@@ -7,7 +7,7 @@ import pytest
 from liqoshortcut.errors import PreconditionFailed, ShortcutError, UsageError, WorkflowFailed
 from liqoshortcut.kube.credentials import CredentialsInvalid
 from liqoshortcut.kube.errors import AccessDenied, ClusterUnreachable, CredentialsRejected
-from liqoshortcut.operator.reconcile import classify
+from liqoshortcut.operator.reconcile import Conflicting, classify
 from liqoshortcut.workflow.waiting import WaitTimedOut
 
 EDGES = {"edge-a", "edge-b"}
@@ -17,6 +17,7 @@ EDGES = {"edge-a", "edge-b"}
     ("error", "reason", "credentials"),
     [
         (CredentialsInvalid("Secret ns/x does not exist"), "CredentialsInvalid", True),
+        (Conflicting("ns/other already joins these two edges"), "Conflict", False),
         (CredentialsRejected("401", cluster="edge-a"), "CredentialsRejected", True),
         (AccessDenied("403", cluster="edge-b"), "AccessDenied", True),
         (AccessDenied("403", cluster="central (central)"), "AccessDenied", False),
@@ -29,6 +30,7 @@ EDGES = {"edge-a", "edge-b"}
     ],
     ids=[
         "a missing Secret blames the credentials",
+        "another resource joining the same edges is a conflict",
         "an edge refusing the credentials blames them",
         "an edge denying a right blames the credentials",
         "central denying a right is the operator's own RBAC, not the edges' credentials",
