@@ -1,10 +1,11 @@
 """Clusters that cannot carry a shortcut are refused before any change, in one line.
 
 Each case alters one lab cluster the way a real installation can be off (an edge central has not
-peered, Liqo gone from an edge, an old Liqo, a deleted gateway template, credentials without
-rights), takes the snapshot, runs `create`, and checks the one error line, the exit code and that
-all three clusters are exactly as before. The lab's own baseline install then puts the clusters
-back exactly (field managers included), so later tests see the lab as it started.
+peered, Liqo gone from an edge, an old Liqo on an edge or on central, a deleted gateway template,
+credentials without rights), takes the snapshot, runs `create`, and checks the one error line,
+the exit code and that all three clusters are exactly as before. The lab's own baseline install
+then puts the clusters back exactly (field managers included), so later tests see the lab as it
+started.
 """
 
 from __future__ import annotations
@@ -74,6 +75,25 @@ def old_liqo_on_edge_b(kube: Kube, tmp_path: Path) -> Iterator[list[str]]:
 
 
 @contextmanager
+def old_liqo_on_central(kube: Kube, tmp_path: Path) -> Iterator[list[str]]:
+    """Central runs Liqo v1.1.0: its virtual kubelets would never route over a shortcut."""
+    apps = client.AppsV1Api(kube("central"))
+    deployment = apps.read_namespaced_deployment("liqo-controller-manager", "liqo")
+    assert deployment.spec is not None
+    container = deployment.spec.template.spec.containers[0]  # type: ignore[union-attr]
+    image = str(container.image).rsplit(":", 1)[0]
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {"containers": [{"name": container.name, "image": f"{image}:v1.1.0"}]}
+            }
+        }
+    }
+    apps.patch_namespaced_deployment("liqo-controller-manager", "liqo", patch)
+    yield []
+
+
+@contextmanager
 def no_server_template_on_edge_b(kube: Kube, tmp_path: Path) -> Iterator[list[str]]:
     """The gateway server template, which the GatewayServer on edge-b would use, was deleted."""
     custom = client.CustomObjectsApi(kube("edge-b"))
@@ -127,6 +147,12 @@ UNFIT = [
         "Liqo is missing on edge-b",
     ),
     ("liqo too old", old_liqo_on_edge_b, ExitCode.PRECONDITION_FAILED, "edge-b runs Liqo v1.1.0"),
+    (
+        "liqo too old on central",
+        old_liqo_on_central,
+        ExitCode.PRECONDITION_FAILED,
+        "central (central) runs Liqo v1.1.0",
+    ),
     (
         "missing gateway template",
         no_server_template_on_edge_b,
