@@ -448,7 +448,8 @@ class Lab:
         """
         consumer = self.topology.consumer.name
         kubeconfig = kubeconfig_path()
-        with ThreadPoolExecutor(max_workers=len(self.topology.providers)) as pool:
+        # A few at once: fifteen liqoctl runs on two cores would time out waiting for each other.
+        with ThreadPoolExecutor(max_workers=min(4, len(self.topology.providers))) as pool:
             runs = [
                 pool.submit(
                     subprocess.run,
@@ -488,6 +489,9 @@ class Lab:
                 "lab.emulator",
                 f"--kubeconfig={kubeconfig_path()}",
                 f"--faults={faults_path()}",
+                # Seconds between passes without events; a lab of many edges raises it (each
+                # pass lists every emulated kind) to leave the API servers some CPU.
+                f"--resync={os.environ.get('LAB_EMULATOR_RESYNC', '1.0')}",
             ],
             lab_dir(),
         )

@@ -2,7 +2,8 @@
 
 One small data module so that the process manager, the Liqo baseline and the emulator agree on
 the same facts. Pod CIDRs can be overridden (``LAB_POD_CIDRS=central=10.244.0.0/16,edge-a=...``)
-to reproduce overlapping-CIDR situations, as every kind cluster has 10.244.0.0/16.
+to reproduce overlapping-CIDR situations, as every kind cluster has 10.244.0.0/16, and the number
+of edges raised (``LAB_EDGES=15``: edge-a to edge-o) for the operator's scale benchmark.
 """
 
 from __future__ import annotations
@@ -57,13 +58,30 @@ class Topology:
         raise KeyError(f"no lab cluster named {name!r}")
 
 
-DEFAULT_TOPOLOGY = Topology(
-    clusters=(
-        ClusterSpec(name="central", role="consumer", pod_cidr="10.241.0.0/16"),
-        ClusterSpec(name="edge-a", role="provider", pod_cidr="10.242.0.0/16"),
-        ClusterSpec(name="edge-b", role="provider", pod_cidr="10.243.0.0/16"),
+DEFAULT_EDGES = 2
+MAX_EDGES = 26  # edge-a..edge-z
+
+
+def _edge_pod_cidr(index: int) -> str:
+    """10.242-10.254.0.0/16 for the first 13 edges, 10.213-10.225.0.0/16 after: all distinct and
+    clear of Liqo's external (10.70) and internal (10.80) CIDRs and the services' 10.96.0.0/12."""
+    return f"10.{242 + index if index < 13 else 200 + index}.0.0/16"
+
+
+def with_edges(count: int) -> Topology:
+    """Central and ``count`` edges named edge-a, edge-b, ..., each with its own pod CIDR."""
+    if not 1 <= count <= MAX_EDGES:
+        raise ValueError(f"LAB_EDGES must be between 1 and {MAX_EDGES}, not {count}")
+    edges = tuple(
+        ClusterSpec(name=f"edge-{chr(ord('a') + i)}", role="provider", pod_cidr=_edge_pod_cidr(i))
+        for i in range(count)
     )
-)
+    return Topology(
+        clusters=(ClusterSpec(name="central", role="consumer", pod_cidr="10.241.0.0/16"), *edges)
+    )
+
+
+DEFAULT_TOPOLOGY = with_edges(DEFAULT_EDGES)
 
 
 def parse_pod_cidr_overrides(value: str) -> dict[str, str]:
@@ -78,15 +96,18 @@ def parse_pod_cidr_overrides(value: str) -> dict[str, str]:
 
 
 def topology_from_env(env: dict[str, str] | None = None) -> Topology:
-    """The default topology with ``LAB_POD_CIDRS`` applied."""
+    """The topology of ``LAB_EDGES`` edges (default 2) with ``LAB_POD_CIDRS`` applied."""
     source = os.environ if env is None else env
+    edges = source.get("LAB_EDGES", "") or str(DEFAULT_EDGES)
+    if not edges.isdigit():
+        raise ValueError(f"LAB_EDGES must be a number of edges, not {edges!r}")
+    base = with_edges(int(edges))
     overrides = parse_pod_cidr_overrides(source.get("LAB_POD_CIDRS", ""))
-    unknown = set(overrides) - {c.name for c in DEFAULT_TOPOLOGY.clusters}
+    unknown = set(overrides) - {c.name for c in base.clusters}
     if unknown:
         raise ValueError(f"LAB_POD_CIDRS names unknown clusters: {', '.join(sorted(unknown))}")
     return Topology(
         clusters=tuple(
-            replace(c, pod_cidr=overrides.get(c.name, c.pod_cidr))
-            for c in DEFAULT_TOPOLOGY.clusters
+            replace(c, pod_cidr=overrides.get(c.name, c.pod_cidr)) for c in base.clusters
         )
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from lab.topology import DEFAULT_TOPOLOGY, topology_from_env
@@ -30,3 +32,23 @@ def test_two_edges_can_be_given_the_same_pod_cidr_as_kind_clusters_have() -> Non
 def test_a_malformed_override_is_refused_with_the_reason(value: str, complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         topology_from_env({"LAB_POD_CIDRS": value})
+
+
+def test_the_default_lab_is_central_edge_a_and_edge_b() -> None:
+    names = [c.name for c in topology_from_env({}).clusters]
+    assert names == ["central", "edge-a", "edge-b"]
+
+
+def test_a_lab_of_fifteen_edges_has_distinct_pod_cidrs_clear_of_liqo_s_own() -> None:
+    topology = topology_from_env({"LAB_EDGES": "15"})
+    assert [c.name for c in topology.providers][-1] == "edge-o"
+    cidrs = [ipaddress.ip_network(c.pod_cidr) for c in topology.clusters]
+    assert len(set(cidrs)) == 16
+    reserved = [ipaddress.ip_network(n) for n in ("10.70.0.0/16", "10.80.0.0/16", "10.96.0.0/12")]
+    assert not any(cidr.overlaps(other) for cidr in cidrs for other in reserved)
+
+
+@pytest.mark.parametrize("value", ["0", "27", "many"])
+def test_an_impossible_number_of_edges_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="LAB_EDGES must be"):
+        topology_from_env({"LAB_EDGES": value})

@@ -1,0 +1,355 @@
+"""Benchmark 4: the operator at scale, 100 VirtualNodeShortcuts over pairs of 15 lab edges.
+
+The lab runs here with 15 edges (``LAB_EDGES=15``, in its own directory ``.lab-scale`` so the
+default lab is left alone): 16 real control planes, since a logical edge cannot share an API
+server with another (a shortcut's ``liqoNamespace`` holds for both its edges, and Liqo keeps one
+cluster ID per namespace) and 16 fit in this machine's memory (about 600 MiB each). The emulator
+passes every 3 s instead of every second when nothing happens, to leave the 16 API servers some
+of the two cores.
+
+The operator runs as a user runs it (`python -m liqoshortcut.operator`, one process, central's
+admin kubeconfig, the default 60 s resync), and its baseline is itself: its RSS and CPU before
+any shortcut exists. The run applies the shortcuts in one `kubectl apply`, times the last to
+become Ready, then keeps 5 minutes of steady state and counts, in all 16 API servers' audit logs,
+the requests the operator sent (kopf's User-Agent and the workflow's): reads, and writes, whose
+target is zero while nothing changes. Then it deletes them all and times the teardown.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes import client
+
+from bench.audit import AuditLog, Request, requests_of
+from deploy.generate import CRD_FILES
+from lab import build
+from lab.cluster import REPO_ROOT, Lab, context_kubeconfig, kubeconfig_path, lab_dir
+from lab.kubeclient import api_client
+from liqoshortcut.core.model import API_GROUP, API_VERSION, KIND, PLURAL
+
+EDGES = 15
+SHORTCUTS = 100
+STEADY_SECONDS = 300.0
+RESYNC_SECONDS = 60  # the operator's default
+NAMESPACE = "scale"
+READY_TIMEOUT = 1800.0  # seconds for all shortcuts to be Ready; past it the run is a failure
+TARGET_RSS_MIB = 150
+WRITES = ("create", "update", "patch", "delete", "deletecollection")
+OPERATOR_USER_AGENTS = ("kopf/", "liqo-shortcut/")
+VERSION = API_VERSION.split("/")[1]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One part of the run: how long it took, the operator's CPU in it, its requests."""
+
+    seconds: float
+    cpu_seconds: float
+    requests: tuple[Request, ...]
+
+    def count(self, writes: bool) -> int:
+        return sum((request.verb in WRITES) == writes for request in self.requests)
+
+    def writes_by_kind(self) -> Counter[str]:
+        return Counter(r.kind for r in self.requests if r.verb in WRITES)
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    edges: int
+    shortcuts: int
+    lab_seconds: float
+    lab: str
+    idle_rss_mib: float
+    idle_cpu_seconds: float
+    apply: Phase
+    steady: Phase
+    teardown: Phase
+    peak_rss_mib: float
+    steady_rss_mib: float
+
+    @property
+    def resync_passes(self) -> float:
+        return self.shortcuts * self.steady.seconds / RESYNC_SECONDS
+
+    @property
+    def writes_per_pass(self) -> float:
+        return self.steady.count(writes=True) / self.resync_passes
+
+
+@contextmanager
+def scale_lab(edges: int) -> Iterator[tuple[Lab, float]]:
+    """A lab of ``edges`` edges in its own directory, up for the block, removed after it."""
+    saved = {key: os.environ.get(key) for key in ("LAB_DIR", "LAB_EDGES", "LAB_EMULATOR_RESYNC")}
+    os.environ.update(
+        LAB_DIR=str(REPO_ROOT / ".lab-scale"), LAB_EDGES=str(edges), LAB_EMULATOR_RESYNC="3"
+    )
+    lab = Lab()
+    try:
+        began = time.monotonic()
+        lab.up()
+        yield lab, time.monotonic() - began
+    finally:
+        lab.down()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def measure(
+    edges: int = EDGES, shortcuts: int = SHORTCUTS, steady_seconds: float = STEADY_SECONDS
+) -> ScaleResult:
+    with scale_lab(edges) as (lab, lab_seconds):
+        names = [spec.name for spec in lab.topology.providers]
+        pairs = list(itertools.combinations(names, 2))[:shortcuts]
+        if len(pairs) < shortcuts:
+            raise ValueError(f"{edges} edges make only {len(pairs)} pairs, not {shortcuts}")
+        central = api_client("central")
+        _prepare_namespace(central, names)
+        logs = [AuditLog.in_lab(lab_dir(), spec.name) for spec in lab.topology.clusters]
+        operator = _start_operator()
+        try:
+            time.sleep(5)  # kopf logs in, lists the (empty) namespace and starts its watch
+            idle_rss, idle_cpu = _rss_mib(operator.pid), _cpu_seconds(operator.pid)
+            samples: list[float] = []
+            apply = _phase(
+                logs,
+                operator.pid,
+                samples,
+                lambda: _apply_and_wait(central, pairs, operator.pid, samples),
+            )
+            steady_samples: list[float] = []
+            steady = _phase(
+                logs,
+                operator.pid,
+                steady_samples,
+                lambda: _sample_for(operator.pid, steady_seconds, steady_samples),
+            )
+            teardown = _phase(logs, operator.pid, samples, lambda: _delete_all(central))
+        finally:
+            operator.terminate()
+            operator.wait(60)
+        return ScaleResult(
+            edges=edges,
+            shortcuts=shortcuts,
+            lab_seconds=lab_seconds,
+            lab=lab.describe(),
+            idle_rss_mib=idle_rss,
+            idle_cpu_seconds=idle_cpu,
+            apply=apply,
+            steady=steady,
+            teardown=teardown,
+            peak_rss_mib=max(samples + steady_samples),
+            steady_rss_mib=max(steady_samples),
+        )
+
+
+def _prepare_namespace(central: client.ApiClient, edges: list[str]) -> None:
+    kubectl = str(build.kube_binaries()["kubectl"])
+    subprocess.run(
+        [
+            kubectl,
+            f"--kubeconfig={kubeconfig_path()}",
+            "--context=central",
+            "apply",
+            "--server-side",
+            "-f",
+            str(CRD_FILES[0]),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            kubectl,
+            f"--kubeconfig={kubeconfig_path()}",
+            "--context=central",
+            "wait",
+            "--for=condition=Established",
+            f"crd/{PLURAL}.{API_GROUP}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    core = client.CoreV1Api(central)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
+    for edge in edges:
+        content = yaml.safe_dump(context_kubeconfig(edge)).encode()
+        secret = client.V1Secret(
+            metadata=client.V1ObjectMeta(name=f"{edge}-kubeconfig"),
+            data={"kubeconfig": base64.b64encode(content).decode()},
+        )
+        core.create_namespaced_secret(NAMESPACE, secret)
+
+
+def _start_operator() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "liqoshortcut.operator",
+            f"--kubeconfig={kubeconfig_path()}",
+            "--context=central",
+            f"--namespace={NAMESPACE}",
+            "--log-level=warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(lab_dir() / "operator.log").open("wb"),
+    )
+
+
+def _resource(first: str, second: str) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": f"{first}--{second}", "namespace": NAMESPACE},
+        "spec": {
+            "edges": [
+                {"name": first, "secretRef": f"{first}-kubeconfig", "clusterID": first},
+                {"name": second, "secretRef": f"{second}-kubeconfig", "clusterID": second},
+            ],
+            "timeout": 600,  # a gateway among 200 may wait for its turn on two busy cores
+        },
+    }
+
+
+def _apply_and_wait(
+    central: client.ApiClient, pairs: list[tuple[str, str]], pid: int, samples: list[float]
+) -> None:
+    kubectl = str(build.kube_binaries()["kubectl"])
+    documents = yaml.safe_dump_all([_resource(a, b) for a, b in pairs])
+    subprocess.run(
+        [kubectl, f"--kubeconfig={kubeconfig_path()}", "--context=central", "apply", "-f", "-"],
+        input=documents.encode(),
+        check=True,
+        capture_output=True,
+    )
+    deadline = time.monotonic() + READY_TIMEOUT
+    while _ready_count(central) < len(pairs):
+        if time.monotonic() > deadline:
+            log = (lab_dir() / "operator.log").read_text(errors="replace")
+            raise RuntimeError(
+                f"only {_ready_count(central)} of {len(pairs)} shortcuts Ready after "
+                f"{READY_TIMEOUT:.0f}s; the operator's log ends:\n{log[-3000:]}"
+            )
+        samples.append(_rss_mib(pid))
+        time.sleep(2)
+
+
+def _ready_count(central: client.ApiClient) -> int:
+    listed: dict[str, Any] = client.CustomObjectsApi(central).list_namespaced_custom_object(
+        API_GROUP, VERSION, NAMESPACE, PLURAL
+    )  # type: ignore[assignment]
+    return sum(
+        any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (item.get("status") or {}).get("conditions") or []
+        )
+        for item in listed["items"]
+    )
+
+
+def _delete_all(central: client.ApiClient) -> None:
+    custom = client.CustomObjectsApi(central)
+    custom.delete_collection_namespaced_custom_object(API_GROUP, VERSION, NAMESPACE, PLURAL)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while custom.list_namespaced_custom_object(API_GROUP, VERSION, NAMESPACE, PLURAL)["items"]:  # type: ignore[index]
+        if time.monotonic() > deadline:
+            raise RuntimeError("the shortcuts were not all torn down in time")
+        time.sleep(2)
+
+
+def _phase(logs: list[AuditLog], pid: int, samples: list[float], run: Any) -> Phase:
+    marks = [(log, log.mark()) for log in logs]
+    cpu_before = _cpu_seconds(pid)
+    start = datetime.now(UTC)
+    began = time.monotonic()
+    run()
+    seconds = time.monotonic() - began
+    end = datetime.now(UTC)
+    samples.append(_rss_mib(pid))
+    logged = [request for log, mark in marks for request in log.since(mark)]
+    requests = [r for agent in OPERATOR_USER_AGENTS for r in requests_of(logged, agent, start, end)]
+    return Phase(seconds, _cpu_seconds(pid) - cpu_before, tuple(requests))
+
+
+def _sample_for(pid: int, seconds: float, samples: list[float]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        samples.append(_rss_mib(pid))
+        time.sleep(5)
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"process {pid} has no VmRSS")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
+
+def markdown(result: ScaleResult) -> str:
+    steady_writes = result.steady.count(writes=True)
+    rows = [
+        ("apply to all Ready", result.apply),
+        (f"steady state ({result.steady.seconds / 60:.0f} min)", result.steady),
+        ("delete to all gone", result.teardown),
+    ]
+    lines = [
+        f"## Operator at scale (benchmark 4: {result.shortcuts} VirtualNodeShortcuts over pairs "
+        f"of {result.edges} edges)",
+        "",
+        f"Lab of {result.edges + 1} control planes up in {result.lab_seconds:.0f} s "
+        f"({result.lab}). "
+        f"The operator's own baseline, before any shortcut: {result.idle_rss_mib:.0f} MiB RSS, "
+        f"{result.idle_cpu_seconds:.1f} s CPU since start.",
+        "",
+        f"Targets: writes per resync pass 0: {result.writes_per_pass:.3f} "
+        f"({steady_writes} writes over {result.resync_passes:.0f} passes), "
+        f"{'met' if steady_writes == 0 else 'missed'}; RSS <= {TARGET_RSS_MIB} MiB: peak "
+        f"{result.peak_rss_mib:.0f} MiB ({result.peak_rss_mib / result.idle_rss_mib:.2f}x the "
+        f"idle operator), {'met' if result.peak_rss_mib <= TARGET_RSS_MIB else 'missed'}.",
+        "",
+        "| phase | wall | operator CPU | requests | of which writes |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label, phase in rows:
+        lines.append(
+            f"| {label} | {phase.seconds:.1f} s | {phase.cpu_seconds:.1f} s | "
+            f"{len(phase.requests)} | {phase.count(writes=True)} |"
+        )
+    if steady_writes:
+        lines += ["", "Writes in steady state by verb and resource:", ""]
+        lines += [
+            f"- {kind}: {count}" for kind, count in result.steady.writes_by_kind().most_common()
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    print(markdown(measure()))
+
+
+if __name__ == "__main__":
+    main()
