@@ -3,9 +3,10 @@ deserve an Event. Pure: the clock comes in as ``now``, the previous status as pl
 
 Two promises live here. A condition keeps its ``lastTransitionTime`` until its status really
 changes, and a Connection's latency is recorded again only when it moves by more than
-`LATENCY_CHANGE`, so a steady shortcut computes the status it already has and the operator writes
-nothing. ``observedGeneration`` moves only on a pass that converged: a failed pass says so in its
-conditions and ``lastError`` and leaves the generation it has not converged unclaimed.
+`LATENCY_CHANGE` and a millisecond, so a steady shortcut computes the status it already has and
+the operator writes nothing. ``observedGeneration`` moves only on a pass that converged: a failed
+pass says so in its conditions and ``lastError`` and leaves the generation it has not converged
+unclaimed.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from liqoshortcut.core.status import ConditionType
 Status = dict[str, Any]
 TriState = Literal["True", "False", "Unknown"]
 
-# Liqo's tunnels answer in 0.1-10 ms and jitter within a factor of two from one sample to the
-# next: smaller moves are noise, not news worth a status write.
+# Liqo's tunnels answer in 0.1-10 ms and jitter from one sample to the next: a move is news worth
+# a status write only when it is both more than twofold and more than a millisecond.
 LATENCY_CHANGE: Final = 2.0
+LATENCY_NOISE_SECONDS: Final = 0.001
 PATH_THROUGH_HUB: Final = "Hub"  # traffic policy is not acted on yet: Services keep the hub path
 # The reason of a pass that stopped at a wait still within the shortcut's timeout: no error.
 PROGRESSING: Final = "Progressing"
@@ -217,6 +219,8 @@ def _moved(recorded: str | None, seen: str | None) -> bool:
     if before is None or after is None:
         return before != after
     low, high = sorted((before, after))
+    if high - low <= LATENCY_NOISE_SECONDS:
+        return False
     return low == 0 or high / low > LATENCY_CHANGE
 
 

@@ -8,6 +8,8 @@ with a TokenRequest token instead of a CSR-signed certificate: same rules, same 
 
 from __future__ import annotations
 
+import time
+
 from kubernetes.client import (
     ApiClient,
     AuthenticationV1TokenRequest,
@@ -21,6 +23,7 @@ from kubernetes.client import (
     V1ServiceAccount,
     V1TokenRequestSpec,
 )
+from kubernetes.client.exceptions import ApiException
 
 RBAC = "rbac.authorization.k8s.io"
 PEER_OF = {"edge-a": "edge-b", "edge-b": "edge-a"}
@@ -72,3 +75,19 @@ def revoke_peering_user(admin: ApiClient, consumer_id: str, made_namespace: bool
     CoreV1Api(admin).delete_namespaced_service_account("peering-user", tenant)
     if made_namespace:
         CoreV1Api(admin).delete_namespace(tenant)
+        _wait_gone(admin, tenant)
+
+
+def _wait_gone(admin: ApiClient, namespace: str, timeout: float = 120.0) -> None:
+    """Until the namespace controller has emptied and removed ``namespace``: a later test's
+    snapshot must not catch its content on the way out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            CoreV1Api(admin).read_namespace(namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return
+            raise
+        time.sleep(0.5)
+    raise AssertionError(f"namespace {namespace} still there {timeout:.0f}s after its deletion")

@@ -560,7 +560,7 @@ def test_the_dry_run_s_resource_applies_as_is_and_the_operator_makes_that_shortc
             )  # type: ignore[assignment]
             assert live["metadata"]["labels"] == meta["labels"]
             assert drifted_fields(without_placeholders(wanted), live) == []
-    listed = json.loads(shortcut_cli("list", "-o", "json").stdout)
+    listed = json.loads(shortcut_cli("list", "-o", "json").stdout)["shortcuts"]
     assert [(s["source"], s["state"]) for s in listed] == [(f"{namespace}/{NAME}", "Connected")]
 
 

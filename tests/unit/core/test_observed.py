@@ -63,9 +63,14 @@ def test_the_same_observation_later_yields_the_same_status_and_an_empty_patch() 
     assert transitions(first, again) == []
 
 
-def test_latency_jitter_within_a_factor_of_two_is_not_rewritten() -> None:
-    first = status_for(healthy(latency="400μs"), None, NOW)
-    jittered = status_for(healthy(latency="700μs"), first, LATER)
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("400μs", "700μs"), ("150μs", "900μs"), ("10ms", "15ms")],
+    ids=["within twofold", "sixfold but under a millisecond", "more than a ms but within twofold"],
+)
+def test_latency_jitter_is_not_rewritten(before: str, after: str) -> None:
+    first = status_for(healthy(latency=before), None, NOW)
+    jittered = status_for(healthy(latency=after), first, LATER)
     assert status_patch(first, jittered) == {}
 
 
@@ -74,6 +79,8 @@ def test_a_latency_that_moves_more_than_twofold_is_recorded() -> None:
     slower = status_for(healthy(latency="3ms"), first, LATER)
     assert [e["connection"]["latency"] for e in slower["edges"]] == ["3ms", "3ms"]
     assert set(status_patch(first, slower)) == {"edges"}
+    slower_still = status_for(healthy(latency="9ms"), slower, LATER)
+    assert set(status_patch(slower, slower_still)) == {"edges"}
 
 
 def test_a_condition_keeps_its_transition_time_until_its_status_changes() -> None:
