@@ -106,11 +106,14 @@ class EdgeClients:
 class Outcome:
     """What a pass found and what to write: ``patch`` is empty when the status already says it."""
 
-    status: Status
     patch: Status
     transitions: list[Transition]
     failure: Failure | None
-    retry: bool  # False for a spec only its author can fix
+
+    @property
+    def retry(self) -> bool:
+        """False for a spec only its author can fix."""
+        return self.failure is None or self.failure.reason != INVALID_SPEC
 
     @property
     def progressing(self) -> bool:
@@ -177,11 +180,9 @@ def reconcile(
     )
     status = status_for(observation, previous, now())
     return Outcome(
-        status=status,
         patch=status_patch(previous, status),
         transitions=transitions(previous, status),
         failure=failure,
-        retry=failure is None or failure.reason != INVALID_SPEC,
     )
 
 
