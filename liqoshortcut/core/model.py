@@ -169,8 +169,8 @@ class ShortcutSpec(SpecModel):
     traffic: TrafficPolicy = Field(
         default_factory=TrafficPolicy,
         description=(
-            "Which Services use the shortcut, on which path. Reserved: validated and stored, "
-            "not yet acted on; the defaults move no traffic."
+            "Which Services use the shortcut, on which path; the defaults select no Service, "
+            "so a shortcut moves no traffic until told to."
         ),
     )
     timeout: int = Field(  # seconds

@@ -12,12 +12,15 @@ unclaimed.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from liqoshortcut.core.status import ConditionType
+
+if TYPE_CHECKING:
+    from liqoshortcut.core.pathhealth import PathState
 
 Status = dict[str, Any]
 TriState = Literal["True", "False", "Unknown"]
@@ -26,7 +29,9 @@ TriState = Literal["True", "False", "Unknown"]
 # a status write only when it is both more than twofold and more than a millisecond.
 LATENCY_CHANGE: Final = 2.0
 LATENCY_NOISE_SECONDS: Final = 0.001
-PATH_THROUGH_HUB: Final = "Hub"  # traffic policy is not acted on yet: Services keep the hub path
+PATH_THROUGH_HUB: Final = "Hub"
+# What the traffic router owns in the status; a reconcile pass keeps them as they are.
+TRAFFIC_KEYS: Final = ("path", "routedServices", "traffic")
 # The reason of a pass that stopped at a wait still within the shortcut's timeout: no error.
 PROGRESSING: Final = "Progressing"
 
@@ -86,7 +91,10 @@ def status_for(observed: Observation, previous: Mapping[str, Any] | None, now: d
         _condition(kind, *wanted[kind], observed.generation, old_conditions.get(kind), now)
         for kind in wanted
     ]
+    if ConditionType.DIRECT_PATH_ACTIVE in old_conditions:  # the router's word
+        conditions.append(old_conditions[ConditionType.DIRECT_PATH_ACTIVE])
     status: Status = {"conditions": conditions, "path": PATH_THROUGH_HUB}
+    status.update({key: previous[key] for key in TRAFFIC_KEYS if key in previous})
     generation = (
         observed.generation if observed.failure is None else previous.get("observedGeneration")
     )
@@ -99,6 +107,55 @@ def status_for(observed: Observation, previous: Mapping[str, Any] | None, now: d
         status["edges"] = previous["edges"]  # not reached this time: the last word stands
     if observed.failure is not None and observed.failure.reason != PROGRESSING:
         status["lastError"] = observed.failure.message
+    return status
+
+
+def traffic_status(
+    previous: Mapping[str, Any],
+    state: PathState,
+    mode: str,
+    routed: Sequence[tuple[str, str]],
+    now: datetime,
+) -> Status:
+    """The status with the traffic router's part replaced: the path, the routed Services, the
+    decision and its figures, and the DirectPathActive condition."""
+    status: Status = dict(previous)
+    old_traffic = previous.get("traffic") or {}
+    traffic: Status = {"mode": mode, "choice": state.path, "healthy": state.healthy}
+    traffic["reason"] = state.message
+    for key, seconds in (
+        ("directLatency", state.direct_latency),
+        ("hubLatency", state.hub_latency),
+    ):
+        if seconds is not None:
+            shown = f"{seconds * 1000:.3g}ms"
+            traffic[key] = old_traffic[key] if not _moved(old_traffic.get(key), shown) else shown
+    if routed:
+        active: tuple[TriState, str, str] = (
+            "True",
+            "Routed",
+            f"{len(routed)} Service(s) take the shortcut between the edges",
+        )
+    elif state.direct:
+        active = ("False", "NoServiceRouted", "no selected Service has endpoints on both edges")
+    else:
+        active = ("False", str(state.why), state.message)
+    old_conditions = {c.get("type"): c for c in previous.get("conditions") or []}
+    condition = _condition(
+        ConditionType.DIRECT_PATH_ACTIVE,
+        *active,
+        int(previous.get("observedGeneration") or 0),
+        old_conditions.get(ConditionType.DIRECT_PATH_ACTIVE),
+        now,
+    )
+    condition.pop("observedGeneration")  # the router acts on health, not on a spec generation
+    status["conditions"] = [
+        *(c for c in previous.get("conditions") or [] if c.get("type") != condition["type"]),
+        condition,
+    ]
+    status["path"] = "Direct" if routed else PATH_THROUGH_HUB
+    status["routedServices"] = [{"namespace": ns, "name": name} for ns, name in routed]
+    status["traffic"] = traffic
     return status
 
 

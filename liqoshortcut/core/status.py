@@ -84,6 +84,26 @@ class ServiceRef(StatusModel):
     name: str = Field(pattern=DNS_LABEL_PATTERN)
 
 
+class TrafficStatus(StatusModel):
+    """The path decision of the shortcut's traffic policy and the figures behind it."""
+
+    mode: Literal["Direct", "Hub", "Auto"] | None = Field(None, description="spec.traffic.path.")
+    choice: Literal["Direct", "Hub"] | None = Field(
+        None,
+        description="The path chosen: Direct only while healthy (and, with Auto, faster).",
+    )
+    reason: str | None = Field(None, description="Why the choice is what it is, in one line.")
+    healthy: bool | None = Field(
+        None, description="Both Connections Connected, their latencies refreshed."
+    )
+    direct_latency: str | None = Field(
+        None, alias="directLatency", description="The tunnel between the edges (worse side)."
+    )
+    hub_latency: str | None = Field(
+        None, alias="hubLatency", description="Central's tunnels to both edges, summed."
+    )
+
+
 class ShortcutStatus(StatusModel):
     observed_generation: int | None = Field(
         None,
@@ -111,6 +131,7 @@ class ShortcutStatus(StatusModel):
             "x-kubernetes-list-map-keys": ["namespace", "name"],
         },
     )
+    traffic: TrafficStatus | None = None
     last_error: str | None = Field(
         None,
         alias="lastError",

@@ -1,9 +1,9 @@
 """Which Services may send their traffic between the two edges over a shortcut, and on which path.
 
-Reserved in the VirtualNodeShortcut spec before the operator acts on it (the traffic work, issue
-5), so that the resource's schema is stable from its first release. Until then the policy is
-validated and stored only, and its defaults move nothing: no Service is selected and the path
-stays the hub's, so a shortcut connects the edges and no traffic changes path by surprise.
+The spec's half of the traffic policy (`routing` decides per Service, `pathhealth` per shortcut).
+Its defaults move nothing: no Service is selected, so a shortcut connects the edges and no
+traffic changes path by surprise; once Services are selected they go direct while the shortcut
+is healthy, unless the path says Hub (connected, unused) or Auto (whichever measures faster).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class TrafficPolicy(SpecModel):
         description="With Selected: the labels of the Services that may use the shortcut.",
     )
     path: PathMode = Field(
-        "Hub",
+        "Direct",
         description=(
             "Direct: over the shortcut while it is healthy, else through central; Hub: always "
             "through central; Auto: whichever path measures faster."

@@ -14,9 +14,16 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi, V1ConfigMap, V1Namespace
+from kubernetes.client import (
+    AppsV1Api,
+    CoreV1Api,
+    CustomObjectsApi,
+    DiscoveryV1Api,
+    V1ConfigMap,
+    V1Namespace,
+)
 
 from liqoshortcut.errors import PreconditionFailed
 from liqoshortcut.kube.clients import Cluster
@@ -24,7 +31,9 @@ from liqoshortcut.kube.errors import Action, Conflict, NotFound, api_call
 from liqoshortcut.kube.resources import (
     CONFIG_MAP,
     DEPLOYMENT,
+    ENDPOINT_SLICE,
     NAMESPACE,
+    NODE,
     SECRET,
     SERVICE,
     Resource,
@@ -275,6 +284,9 @@ def _list(
         return AppsV1Api(cluster.api).list_namespaced_deployment(
             _ns(namespace), label_selector=selector
         )
+    cluster_wide = _CLUSTER_WIDE_LISTERS.get(resource)
+    if cluster_wide is not None and namespace is None:
+        return cluster_wide(cluster)(label_selector=selector)
     if not resource.is_liqo:
         raise ValueError(f"no lister for {resource.qualified}")  # a programming error
     if not resource.namespaced or namespace is None:  # a namespaced kind: in all namespaces
@@ -284,6 +296,17 @@ def _list(
     return _custom(cluster).list_namespaced_custom_object(
         resource.group, resource.version, _ns(namespace), resource.plural, label_selector=selector
     )
+
+
+# What central's traffic policy lists across all namespaces (`kube.traffic`).
+_CLUSTER_WIDE_LISTERS: Final[dict[Resource, Callable[[Cluster], Callable[..., object]]]] = {
+    NAMESPACE: lambda cluster: CoreV1Api(cluster.api).list_namespace,
+    NODE: lambda cluster: CoreV1Api(cluster.api).list_node,
+    SERVICE: lambda cluster: CoreV1Api(cluster.api).list_service_for_all_namespaces,
+    ENDPOINT_SLICE: lambda cluster: (
+        DiscoveryV1Api(cluster.api).list_endpoint_slice_for_all_namespaces
+    ),
+}
 
 
 def _custom(cluster: Cluster) -> CustomObjectsApi:

@@ -64,6 +64,8 @@ CONFIG_MAP: Final = Resource("", "v1", "configmaps", "ConfigMap")
 SECRET: Final = Resource("", "v1", "secrets", "Secret")
 SERVICE: Final = Resource("", "v1", "services", "Service")
 DEPLOYMENT: Final = Resource("apps", "v1", "deployments", "Deployment")
+NODE: Final = Resource("", "v1", "nodes", "Node", namespaced=False)
+ENDPOINT_SLICE: Final = Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
 # This project's own resource, in the central cluster.
 VIRTUAL_NODE_SHORTCUT: Final = Resource(API_GROUP, API_VERSION.split("/")[1], PLURAL, KIND)
 

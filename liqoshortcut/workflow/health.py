@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL
 from liqoshortcut.core.observed import ConnectionSeen
 from liqoshortcut.core.plan import Plan, Side
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import liqo, traffic
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.resources import CONNECTION
 
@@ -28,11 +28,5 @@ def connections(plan: Plan, clusters: Mapping[str, Cluster]) -> dict[Side, Conne
             edge.namespace,
             {REMOTE_CLUSTER_ID_LABEL: peer.cluster_id},
         )
-        status = (found[0].get("status") or {}) if len(found) == 1 else {}
-        latency = status.get("latency") or {}
-        seen[side] = ConnectionSeen(
-            state=status.get("value"),
-            latency=latency.get("value"),
-            latency_time=latency.get("timestamp"),
-        )
+        seen[side] = traffic.seen(found[0]) if len(found) == 1 else ConnectionSeen(None)
     return seen

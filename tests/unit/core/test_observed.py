@@ -12,11 +12,14 @@ from liqoshortcut.core.observed import (
     EdgeSeen,
     Failure,
     Observation,
+    Transition,
     latency_seconds,
     status_for,
     status_patch,
+    traffic_status,
     transitions,
 )
+from liqoshortcut.core.pathhealth import HubWhy, PathState
 from liqoshortcut.core.status import ShortcutStatus
 
 NOW = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
@@ -142,3 +145,49 @@ def test_recovery_clears_the_last_error_in_the_patch() -> None:
 )
 def test_liqo_latencies_read_as_seconds(text: str, seconds: float | None) -> None:
     assert latency_seconds(text) == (pytest.approx(seconds) if seconds is not None else None)
+
+
+def path_state(direct: bool = True, latency: float = 0.0004) -> PathState:
+    why = None if direct else HubWhy.UNHEALTHY
+    message = "healthy" if direct else "edge-a's Connection is Error"
+    return PathState(direct, why, message, direct, latency, 0.002)
+
+
+def test_the_router_part_is_its_own_and_steady_when_nothing_moves() -> None:
+    passed = status_for(healthy(), None, NOW)
+    routed = traffic_status(passed, path_state(), "Direct", [("shop", "cart")], NOW)
+    assert (routed["path"], routed["routedServices"]) == (
+        "Direct",
+        [{"namespace": "shop", "name": "cart"}],
+    )
+    active = {c["type"]: c for c in routed["conditions"]}["DirectPathActive"]
+    assert (active["status"], active["reason"]) == ("True", "Routed")
+    assert routed["traffic"] == {
+        "mode": "Direct",
+        "choice": "Direct",
+        "healthy": True,
+        "reason": "healthy",
+        "directLatency": "0.4ms",
+        "hubLatency": "2ms",
+    }
+    ShortcutStatus.model_validate(routed)  # the schema the CRD publishes
+    # jitter within noise, later: nothing to write
+    again = traffic_status(routed, path_state(latency=0.0006), "Direct", [("shop", "cart")], LATER)
+    assert status_patch(routed, again) == {}
+    # a reconcile pass keeps the router's part as it is
+    assert status_patch(routed, status_for(healthy(), routed, LATER)) == {}
+
+
+def test_falling_back_to_the_hub_is_a_transition_with_the_reason() -> None:
+    routed = traffic_status(
+        status_for(healthy(), None, NOW), path_state(), "Direct", [("shop", "cart")], NOW
+    )
+    fallen = traffic_status(routed, path_state(direct=False), "Direct", [], LATER)
+    assert (fallen["path"], fallen["routedServices"]) == ("Hub", [])
+    assert transitions(routed, fallen) == [
+        Transition("DirectPathActive", "False", "Unhealthy", "edge-a's Connection is Error")
+    ]
+    idle = traffic_status(routed, path_state(), "Direct", [], LATER)
+    assert {c["type"]: c["reason"] for c in idle["conditions"]}["DirectPathActive"] == (
+        "NoServiceRouted"
+    )

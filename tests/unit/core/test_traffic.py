@@ -1,4 +1,4 @@
-"""The traffic policy is reserved in the spec; by default it moves no Service off the hub."""
+"""The traffic policy in the spec: by default it selects no Service, so nothing leaves the hub."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from tests.spec_cases import a_spec
 
 def test_a_shortcut_moves_no_traffic_unless_asked() -> None:
     policy = ShortcutSpec.from_resource(a_spec()).traffic
-    assert (policy.services, policy.path) == ("None", "Hub")
+    # Selected Services would go direct while healthy; none is selected.
+    assert (policy.services, policy.path) == ("None", "Direct")
 
 
 def test_a_selector_reads_as_kubernetes_writes_it() -> None:
