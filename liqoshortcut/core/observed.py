@@ -116,6 +116,7 @@ def traffic_status(
     mode: str,
     routed: Sequence[tuple[str, str]],
     now: datetime,
+    refusing: Sequence[str] = (),
 ) -> Status:
     """The status with the traffic router's part replaced: the path, the routed Services, the
     decision and its figures, and the DirectPathActive condition."""
@@ -123,6 +124,8 @@ def traffic_status(
     old_traffic = previous.get("traffic") or {}
     traffic: Status = {"mode": mode, "choice": state.path, "healthy": state.healthy}
     traffic["reason"] = state.message
+    if refusing:
+        traffic["refusing"] = sorted(refusing)
     for key, seconds in (
         ("directLatency", state.direct_latency),
         ("hubLatency", state.hub_latency),

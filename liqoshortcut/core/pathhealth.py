@@ -55,6 +55,7 @@ class Sample:
     at: float
     wall: datetime
     edges: tuple[str, str] = ("the server edge", "the client edge")  # for messages
+    problem: str | None = None  # the Connections could not be read: why
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ class PathTracker:
         return self._state(HubWhy.HUB_FASTER, message, healthy, direct, hub)
 
     def _health(self, sample: Sample) -> tuple[bool, str]:
+        if sample.problem is not None:
+            return (False, sample.problem)
         problems = []
         for name, seen, fresh in zip(sample.edges, sample.direct, self._fresh, strict=True):
             if seen is None or seen.state is None:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import combinations
-from typing import Final
+from typing import Any, Final
 
 from liqoshortcut.core.selectors import matches, render
 from liqoshortcut.core.traffic import TrafficPolicy
@@ -28,6 +28,7 @@ USE_DIRECT_CONNECTIONS: Final = "liqo.io/use-direct-connections"  # pkg/consts/r
 ROUTED_BY: Final = "shortcut.liqo.io/routed-by"  # our mark: the shortcuts that route it
 
 ServiceKey = tuple[str, str]  # (namespace, name)
+CONFLICT: Final = "Conflict"  # the Ready reason of a second shortcut for the same two edges
 
 
 class Reason(StrEnum):
@@ -78,6 +79,31 @@ class ShortcutView:
     direct: bool
     hub_reason: str = ""
     refusing: frozenset[str] = frozenset()  # edges whose Liqo denies direct connections
+
+
+def view_of(resource: Mapping[str, Any]) -> ShortcutView | None:
+    """A VirtualNodeShortcut as its status last told (what `explain` reads, and what the operator
+    trusts until its own health checks of the shortcut begin); None when it joins no two known
+    edges yet, is being deleted, or was refused for another shortcut of the same edges."""
+    metadata = resource.get("metadata") or {}
+    status = resource.get("status") or {}
+    ready = {c.get("type"): c for c in status.get("conditions") or []}.get("Ready") or {}
+    edges = frozenset(str(e["clusterID"]) for e in status.get("edges") or [] if e.get("clusterID"))
+    if metadata.get("deletionTimestamp") or ready.get("reason") == CONFLICT or len(edges) != 2:
+        return None
+    traffic = status.get("traffic") or {}
+    try:
+        policy = TrafficPolicy.model_validate((resource.get("spec") or {}).get("traffic") or {})
+    except ValueError:
+        return None
+    return ShortcutView(
+        key=f"{metadata.get('namespace')}/{metadata.get('name')}",
+        edges=edges,
+        policy=policy,
+        direct=traffic.get("choice") == "Direct",
+        hub_reason=str(traffic.get("reason") or "its health has not been checked yet"),
+        refusing=frozenset(traffic.get("refusing") or ()),
+    )
 
 
 @dataclass(frozen=True)

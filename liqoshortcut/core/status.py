@@ -102,6 +102,9 @@ class TrafficStatus(StatusModel):
     hub_latency: str | None = Field(
         None, alias="hubLatency", description="Central's tunnels to both edges, summed."
     )
+    refusing: tuple[str, ...] | None = Field(
+        None, description="The edges (cluster IDs) whose Liqo denies direct connections."
+    )
 
 
 class ShortcutStatus(StatusModel):

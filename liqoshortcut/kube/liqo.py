@@ -153,6 +153,26 @@ def update(
     return _manifest(cluster, replaced)
 
 
+def patch_status(
+    cluster: Cluster, resource: Resource, current: Mapping[str, Any], status: Mapping[str, Any]
+) -> None:
+    """Merge ``status`` into the custom object's status, at the resourceVersion ``current`` was
+    read at: a write in between makes this fail with `Conflict` instead of being overwritten."""
+    metadata = current["metadata"]
+    namespace, name = metadata.get("namespace"), metadata["name"]
+    body = {"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": status}
+    with api_call(cluster, Action("patch", resource, namespace, name)):
+        _custom(cluster).patch_namespaced_custom_object_status(
+            resource.group,
+            resource.version,
+            _ns(namespace),
+            resource.plural,
+            name,
+            body,
+            _content_type="application/merge-patch+json",
+        )
+
+
 def mutate(
     cluster: Cluster,
     resource: Resource,

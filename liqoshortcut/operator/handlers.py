@@ -23,16 +23,18 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final
 
 import kopf
 
 from liqoshortcut.core.model import API_GROUP, API_VERSION, PLURAL
+from liqoshortcut.core.pathhealth import HealthSettings
 from liqoshortcut.errors import ShortcutError
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.operator.reconcile import EdgeClients, Outcome, reconcile, tear_down
+from liqoshortcut.operator.router import DEFAULT_HEALTH_INTERVAL, Router
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
 from liqoshortcut.workflow.waiting import Deadline
 
@@ -51,6 +53,8 @@ Logger = logging.Logger | logging.LoggerAdapter[Any]  # kopf's per-object logger
 class OperatorOptions:
     resync_seconds: float = DEFAULT_RESYNC_SECONDS
     allow_plugins: bool = False  # kubeconfigs with exec or auth-provider plugins in Secrets
+    health_interval: float = DEFAULT_HEALTH_INTERVAL  # seconds between traffic rounds
+    health: HealthSettings = field(default_factory=HealthSettings)
 
 
 def backoff(retry: int) -> float:
@@ -62,9 +66,12 @@ class Shortcuts:
     """The operator's state across handlers: central's client, edge clients, and per resource a
     lock (one pass at a time) and the deadline of the pass under way (a teardown cancels it)."""
 
-    def __init__(self, central: Cluster, options: OperatorOptions) -> None:
+    def __init__(
+        self, central: Cluster, options: OperatorOptions, router: Router | None = None
+    ) -> None:
         self.central = central
         self.options = options
+        self.router = router
         self.clients = EdgeClients()
         self._locks: dict[str, threading.Lock] = {}
         self._passes: dict[str, Deadline] = {}
@@ -110,6 +117,8 @@ class Shortcuts:
             )
         finally:
             lock.release()
+        if self.router is not None and outcome.planned is not None:
+            self.router.track(body, outcome.planned)
         if outcome.patch:
             patch.setdefault("status", {}).update(outcome.patch)
         _post(body, created, outcome)
@@ -121,6 +130,8 @@ class Shortcuts:
             running = self._passes.get(uid)
         if running is not None:
             running.cancel()  # a pass still waiting for Liqo gives way at its next poll
+        if self.router is not None:
+            self.router.release(uid)  # its Services back on the hub before the tunnel goes
         with self._lock(uid):
             try:
                 count = tear_down(

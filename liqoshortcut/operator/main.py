@@ -14,13 +14,14 @@ import asyncio
 import logging
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, NoReturn
 
 import kopf
 
+from liqoshortcut.core.pathhealth import HealthSettings
 from liqoshortcut.errors import ExitCode, ShortcutError, exit_code_for
 from liqoshortcut.operator.handlers import (
     DEFAULT_RESYNC_SECONDS,
@@ -30,6 +31,7 @@ from liqoshortcut.operator.handlers import (
     register,
 )
 from liqoshortcut.operator.login import central
+from liqoshortcut.operator.router import DEFAULT_HEALTH_INTERVAL, Router
 
 PROG: Final = "kubectl shortcut operator"
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
@@ -40,6 +42,8 @@ LOG_FORMATS: Final = {
 }
 DEFAULT_WORKERS: Final = 8  # passes at once; each mostly waits on API servers
 MIN_RESYNC_SECONDS: Final = 2.0  # a pass over a healthy shortcut takes about a second
+MIN_HEALTH_INTERVAL: Final = 0.5  # a round is a few lists on central and two per shortcut
+MIN_STALE_AFTER: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE, f"error: {message} (see {PROG} --help)\n")
 
 
-def _resync(value: str) -> float:
-    seconds = float(value)
-    if seconds < MIN_RESYNC_SECONDS:
-        raise argparse.ArgumentTypeError(f"give at least {MIN_RESYNC_SECONDS:.0f} seconds")
-    return seconds
+def _at_least(
+    minimum: float, unit: str = "seconds", kind: type[float] | type[int] = float
+) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        number = kind(value)
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"give at least {minimum:g} {unit}")
+        return number
+
+    parse.__name__ = kind.__name__  # argparse names the type in its "invalid ... value" line
+    return parse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -107,11 +117,35 @@ def parser() -> argparse.ArgumentParser:
     )
     parse.add_argument(
         "--resync",
-        type=_resync,
+        type=_at_least(MIN_RESYNC_SECONDS),
         default=DEFAULT_RESYNC_SECONDS,
         metavar="SECONDS",
         help="seconds between two passes over a shortcut: drift repair and health "
         f"(default {DEFAULT_RESYNC_SECONDS:.0f})",
+    )
+    parse.add_argument(
+        "--health-interval",
+        type=_at_least(MIN_HEALTH_INTERVAL),
+        default=DEFAULT_HEALTH_INTERVAL,
+        metavar="SECONDS",
+        help="seconds between two health checks of every shortcut, after which the selected "
+        f"Services' path is decided again (default {DEFAULT_HEALTH_INTERVAL:g})",
+    )
+    parse.add_argument(
+        "--stale-after",
+        type=_at_least(MIN_STALE_AFTER),
+        default=HealthSettings().stale_after,
+        metavar="SECONDS",
+        help="a Connection whose latency Liqo has not refreshed for this long is unhealthy "
+        f"(default {HealthSettings().stale_after:g}: three of Liqo's 10 s refreshes)",
+    )
+    parse.add_argument(
+        "--healthy-checks",
+        type=_at_least(1, "check", int),
+        default=HealthSettings().healthy_samples,
+        metavar="COUNT",
+        help="healthy checks in a row before Services return to a shortcut, and Auto's "
+        f"checks in a row before it changes path (default {HealthSettings().healthy_samples})",
     )
     parse.add_argument(
         "--allow-exec-plugins",
@@ -138,7 +172,14 @@ def parse_arguments(argv: Sequence[str]) -> Arguments:
         log_format=parsed.log_format,
         liveness=parsed.liveness,
         options=OperatorOptions(
-            resync_seconds=parsed.resync, allow_plugins=parsed.allow_exec_plugins
+            resync_seconds=parsed.resync,
+            allow_plugins=parsed.allow_exec_plugins,
+            health_interval=parsed.health_interval,
+            health=HealthSettings(
+                stale_after=parsed.stale_after,
+                healthy_samples=int(parsed.healthy_checks),
+                faster_samples=int(parsed.healthy_checks),
+            ),
         ),
         workers=parsed.workers,
     )
@@ -152,21 +193,31 @@ async def serve(
 ) -> None:
     """Run the operator until ``stop_flag`` is set (or a signal, when in the main thread)."""
     reached = central(arguments.kubeconfig, arguments.context)
+    namespaces = arguments.namespaces or (reached.namespace,)
+    options = arguments.options
+    router = Router(reached.cluster, namespaces, options.health, options.health_interval)
     registry = kopf.OperatorRegistry()
     kopf.on.login(registry=registry)(reached.login)
-    register(registry, Shortcuts(reached.cluster, arguments.options))
+    register(registry, Shortcuts(reached.cluster, options, router))
     settings = kopf.OperatorSettings()
     configure(settings, arguments.workers)
-    await kopf.operator(
-        registry=registry,
-        settings=settings,
-        standalone=arguments.peering is None,
-        peering_name=arguments.peering,
-        namespaces=arguments.namespaces or (reached.namespace,),
-        liveness_endpoint=arguments.liveness,
-        stop_flag=stop_flag,
-        ready_flag=ready_flag,
-    )
+    stop_routing = threading.Event()
+    routing = threading.Thread(target=router.run, args=(stop_routing,), name="router", daemon=True)
+    routing.start()
+    try:
+        await kopf.operator(
+            registry=registry,
+            settings=settings,
+            standalone=arguments.peering is None,
+            peering_name=arguments.peering,
+            namespaces=namespaces,
+            liveness_endpoint=arguments.liveness,
+            stop_flag=stop_flag,
+            ready_flag=ready_flag,
+        )
+    finally:
+        stop_routing.set()
+        routing.join()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

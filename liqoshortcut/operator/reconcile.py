@@ -38,6 +38,7 @@ from liqoshortcut.core.observed import (
     transitions,
 )
 from liqoshortcut.core.plan import Side
+from liqoshortcut.core.routing import CONFLICT
 from liqoshortcut.errors import (
     Interrupted,
     PreconditionFailed,
@@ -109,6 +110,7 @@ class Outcome:
     patch: Status
     transitions: list[Transition]
     failure: Failure | None
+    planned: Preflight | None = None  # the shortcut as checked: where its Connections are
 
     @property
     def retry(self) -> bool:
@@ -147,6 +149,7 @@ def reconcile(
     edges: tuple[EdgeSeen, ...] = ()
     failure: Failure | None = None
     credentials_checked = False
+    planned: Preflight | None = None
     try:
         spec = parse_spec(resource.get("spec") or {})
         contexts = edge_contexts(central, metadata["namespace"], spec, allow_plugins)
@@ -161,6 +164,7 @@ def reconcile(
             connector=clients,
         )
         _refuse_an_older_rival(central, resource, _cluster_ids(preflight))
+        planned = preflight
         # Recorded before the first change: a status with edges is how the teardown knows
         # that objects may exist on them.
         edges = _planned(preflight, {})
@@ -183,6 +187,7 @@ def reconcile(
         patch=status_patch(previous, status),
         transitions=transitions(previous, status),
         failure=failure,
+        planned=planned,
     )
 
 
@@ -337,7 +342,7 @@ INVALID_SPEC: Final = "InvalidSpec"
 # The most specific class first; a reason per failure a user can act on.
 _REASONS: Final[tuple[tuple[type[ShortcutError], str], ...]] = (
     (CredentialsInvalid, "CredentialsInvalid"),
-    (Conflicting, "Conflict"),
+    (Conflicting, CONFLICT),
     (CredentialsRejected, "CredentialsRejected"),
     (AccessDenied, "AccessDenied"),
     (ClusterUnreachable, "ClusterUnreachable"),

@@ -207,12 +207,21 @@ def test_with_peering_each_watched_namespace_gets_its_role_and_kopf_peering(
     assert "strategy" not in deployment["spec"]
 
 
-# Cluster-wide, the operator only lists what tells it which edges central has peered (its
-# preflight); nothing it could write, and no Secrets.
-CLUSTER_RULES = [
-    {"apiGroups": ["core.liqo.io"], "resources": ["foreignclusters"], "verbs": ["list"]},
-    {"apiGroups": ["networking.liqo.io"], "resources": ["configurations"], "verbs": ["list"]},
-]
+# Cluster-wide, the operator lists what tells it which edges central has peered (its
+# preflight), and its traffic router what places Services' endpoints on edges; the one write is
+# a patch of Services (the direct-connection annotation); no update, no delete, no Secrets.
+CLUSTER_RULES = {
+    "liqo-reader": [
+        {"apiGroups": ["core.liqo.io"], "resources": ["foreignclusters"], "verbs": ["list"]},
+        {"apiGroups": ["networking.liqo.io"], "resources": ["configurations"], "verbs": ["list"]},
+    ],
+    "traffic-router": [
+        {"apiGroups": [""], "resources": ["services"], "verbs": ["list", "patch"]},
+        {"apiGroups": [""], "resources": ["namespaces", "nodes"], "verbs": ["list"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list"]},
+        {"apiGroups": ["networking.liqo.io"], "resources": ["connections"], "verbs": ["list"]},
+    ],
+}
 
 
 @pytest.mark.parametrize("values", [{}, PEERING_VALUES], ids=["standalone", "peering"])
@@ -220,10 +229,16 @@ def test_cluster_wide_the_operator_only_lists_central_s_liqo_peerings(
     helm: Helm, values: Manifest
 ) -> None:
     objects = helm.render("liqo-shortcut", values)
-    (cluster_role,) = of_kind(objects, "ClusterRole")
-    assert cluster_role["rules"] == CLUSTER_RULES
-    (binding,) = of_kind(objects, "ClusterRoleBinding")
-    assert binding["roleRef"]["name"] == cluster_role["metadata"]["name"]
+    roles = {
+        purpose: role
+        for role in of_kind(objects, "ClusterRole")
+        for purpose in CLUSTER_RULES
+        if role["metadata"]["name"].endswith(f"-{purpose}")
+    }
+    assert len(roles) == len(of_kind(objects, "ClusterRole"))
+    assert {name: role["rules"] for name, role in roles.items()} == CLUSTER_RULES
+    bound = {b["roleRef"]["name"] for b in of_kind(objects, "ClusterRoleBinding")}
+    assert bound == {role["metadata"]["name"] for role in roles.values()}
     (liqo_reader,) = [r for r in of_kind(objects, "Role") if r["metadata"]["namespace"] == "liqo"]
     assert liqo_reader["rules"] == [
         {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]},
@@ -336,7 +351,18 @@ ACCESS = [
     ("update", "shortcut.liqo.io/virtualnodeshortcuts", "team-a", False),
     ("watch", "shortcut.liqo.io/virtualnodeshortcuts", "default", False),
     ("list", "shortcut.liqo.io/virtualnodeshortcuts", None, False),
-    ("list", "/namespaces", None, False),
+    ("list", "/namespaces", None, True),  # their labels: the namespace selectors
+    ("update", "/namespaces", None, False),
+    ("list", "/services", None, True),
+    ("patch", "/services", "default", True),  # the direct-connection annotation
+    ("update", "/services", "default", False),
+    ("delete", "/services", "default", False),
+    ("list", "discovery.k8s.io/endpointslices", None, True),
+    ("create", "discovery.k8s.io/endpointslices", "default", False),
+    ("list", "/nodes", None, True),
+    ("patch", "/nodes", None, False),
+    ("list", "networking.liqo.io/connections", None, True),
+    ("delete", "networking.liqo.io/connections", "team-a", False),
     ("list", "apiextensions.k8s.io/customresourcedefinitions", None, False),
     ("list", "core.liqo.io/foreignclusters", None, True),
     ("delete", "core.liqo.io/foreignclusters", None, False),

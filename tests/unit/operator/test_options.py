@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from liqoshortcut.core.pathhealth import HealthSettings
 from liqoshortcut.errors import ExitCode
 from liqoshortcut.operator.handlers import DEFAULT_RESYNC_SECONDS, backoff
 from liqoshortcut.operator.main import parse_arguments
@@ -32,6 +33,17 @@ def test_by_default_it_runs_standalone_refuses_exec_plugins_and_resyncs_every_mi
     assert parsed.namespaces == ()
     assert parsed.options.allow_plugins is False
     assert parsed.options.resync_seconds == DEFAULT_RESYNC_SECONDS == 60
+    # traffic: checked every 5 s, stale after three of Liqo's 10 s refreshes, back after 3
+    assert parsed.options.health_interval == 5
+    assert parsed.options.health == HealthSettings(30, 3, 3)
+
+
+def test_health_options_reach_the_router_settings() -> None:
+    parsed = parse_arguments(["--health-interval=1", "--stale-after=12", "--healthy-checks=2"])
+    assert parsed.options.health_interval == 1
+    assert parsed.options.health == HealthSettings(
+        stale_after=12, healthy_samples=2, faster_samples=2
+    )
 
 
 @pytest.mark.parametrize(
@@ -40,9 +52,20 @@ def test_by_default_it_runs_standalone_refuses_exec_plugins_and_resyncs_every_mi
         (["--standalone", "--peering=x"], "not allowed with argument"),
         (["--log-level=loud"], "invalid choice: 'loud'"),
         (["--resync=1"], "give at least 2 seconds"),
+        (["--health-interval=0.1"], "give at least 0.5 seconds"),
+        (["--healthy-checks=0"], "give at least 1 check"),
+        (["--stale-after=soon"], "invalid float value: 'soon'"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
     ],
-    ids=["standalone and peering", "unknown log level", "resync too short", "unknown flag"],
+    ids=[
+        "standalone and peering",
+        "unknown log level",
+        "resync too short",
+        "health interval too short",
+        "no healthy checks",
+        "stale-after not a number",
+        "unknown flag",
+    ],
 )
 def test_a_bad_option_gets_one_line_and_exit_code_2(
     args: list[str], says: str, capsys: pytest.CaptureFixture[str]
