@@ -24,7 +24,16 @@ from typer._click.exceptions import ClickException
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
-from liqoshortcut.cli import completion, create, delete, listing, operator, version
+from liqoshortcut.cli import (
+    completion,
+    create,
+    delete,
+    explain,
+    listing,
+    operator,
+    status,
+    version,
+)
 from liqoshortcut.cli.environment import Environment, environment
 from liqoshortcut.errors import ExitCode, ShortcutError, exit_code_for
 
@@ -72,6 +81,8 @@ def shared_options(
 app.command()(create.create)
 app.command()(delete.delete)
 app.command("list")(listing.list_shortcuts)
+app.command()(status.status)
+app.command()(explain.explain)
 app.command()(version.version)
 app.command()(completion.completion)
 app.command(context_settings=operator.PASS_THROUGH, add_help_option=False)(operator.operator)

@@ -45,3 +45,15 @@ def post(
     }
     with api_call(central, Action("create", EVENT, namespace)):
         CoreV1Api(central.api).create_namespaced_event(namespace, CoreV1Event.model_validate(body))
+
+
+def about(central: Cluster, resource: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The Events about ``resource`` (by its uid), as plain manifests."""
+    metadata = resource["metadata"]
+    namespace = metadata["namespace"]
+    with api_call(central, Action("list", EVENT, namespace)):
+        listed = CoreV1Api(central.api).list_namespaced_event(
+            namespace, field_selector=f"involvedObject.uid={metadata.get('uid')}"
+        )
+    items = central.api.sanitize_for_serialization(listed).get("items") or []
+    return [dict(item) for item in items]

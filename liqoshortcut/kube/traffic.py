@@ -24,6 +24,7 @@ from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.discovery import CONTROLLER_MANAGER_LABELS
 from liqoshortcut.kube.errors import AccessDenied, Action, api_call
 from liqoshortcut.kube.resources import (
+    CONFIGURATION,
     CONNECTION,
     DEPLOYMENT,
     ENDPOINT_SLICE,
@@ -131,3 +132,14 @@ def denies_direct_connections(deployment: Mapping[str, Any]) -> bool:
             if flag == DENY_DIRECT_FLAG and value.lower() in ("", "true"):
                 return True
     return False
+
+
+def edge_pod_cidrs(central: Cluster) -> dict[str, tuple[str, ...]]:
+    """Each provider's pod CIDRs by cluster ID, from central's Configurations for them."""
+    cidrs = {}
+    for configuration in liqo.list_objects(central, CONFIGURATION):
+        remote = _labels(configuration).get(REMOTE_CLUSTER_ID_LABEL)
+        spec = ((configuration.get("spec") or {}).get("remote") or {}).get("cidr") or {}
+        if remote:
+            cidrs[remote] = tuple(str(cidr) for cidr in spec.get("pod") or ())
+    return cidrs

@@ -19,7 +19,16 @@ def candidates(*words: str) -> list[str]:
 
 
 def test_kubectl_completion_offers_every_command_for_an_empty_word() -> None:
-    assert candidates("") == ["create", "delete", "list", "version", "completion", "operator"]
+    assert candidates("") == [
+        "create",
+        "delete",
+        "list",
+        "status",
+        "explain",
+        "version",
+        "completion",
+        "operator",
+    ]
 
 
 def test_kubectl_completion_offers_only_commands_starting_with_the_typed_prefix() -> None:
