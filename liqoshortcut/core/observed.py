@@ -21,6 +21,7 @@ from liqoshortcut.core.status import ConditionType
 
 if TYPE_CHECKING:
     from liqoshortcut.core.pathhealth import PathState
+    from liqoshortcut.core.traffic import TrafficPolicy
 
 Status = dict[str, Any]
 TriState = Literal["True", "False", "Unknown"]
@@ -113,7 +114,7 @@ def status_for(observed: Observation, previous: Mapping[str, Any] | None, now: d
 def traffic_status(
     previous: Mapping[str, Any],
     state: PathState,
-    mode: str,
+    policy: TrafficPolicy,
     routed: Sequence[tuple[str, str]],
     now: datetime,
     refusing: Sequence[str] = (),
@@ -122,7 +123,7 @@ def traffic_status(
     decision and its figures, and the DirectPathActive condition."""
     status: Status = dict(previous)
     old_traffic = previous.get("traffic") or {}
-    traffic: Status = {"mode": mode, "choice": state.path, "healthy": state.healthy}
+    traffic: Status = {"mode": policy.path, "choice": state.path, "healthy": state.healthy}
     traffic["reason"] = state.message
     if refusing:
         traffic["refusing"] = sorted(refusing)
@@ -139,6 +140,8 @@ def traffic_status(
             "Routed",
             f"{len(routed)} Service(s) take the shortcut between the edges",
         )
+    elif policy.services == "None":
+        active = ("False", "NoServiceSelected", "traffic.services is None: no Service uses it")
     elif state.direct:
         active = ("False", "NoServiceRouted", "no selected Service has endpoints on both edges")
     else:

@@ -173,7 +173,7 @@ class Router:
         status = traffic_status(
             previous,
             tracked.state,
-            tracked.policy.path,
+            tracked.policy,
             routed,
             self.now(),
             sorted(tracked.refusing),

@@ -21,6 +21,7 @@ from liqoshortcut.core.observed import (
 )
 from liqoshortcut.core.pathhealth import HubWhy, PathState
 from liqoshortcut.core.status import ShortcutStatus
+from liqoshortcut.core.traffic import TrafficPolicy
 
 NOW = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
@@ -147,6 +148,9 @@ def test_liqo_latencies_read_as_seconds(text: str, seconds: float | None) -> Non
     assert latency_seconds(text) == (pytest.approx(seconds) if seconds is not None else None)
 
 
+ALL = TrafficPolicy(services="All")
+
+
 def path_state(direct: bool = True, latency: float = 0.0004) -> PathState:
     why = None if direct else HubWhy.UNHEALTHY
     message = "healthy" if direct else "edge-a's Connection is Error"
@@ -155,7 +159,7 @@ def path_state(direct: bool = True, latency: float = 0.0004) -> PathState:
 
 def test_the_router_part_is_its_own_and_steady_when_nothing_moves() -> None:
     passed = status_for(healthy(), None, NOW)
-    routed = traffic_status(passed, path_state(), "Direct", [("shop", "cart")], NOW)
+    routed = traffic_status(passed, path_state(), ALL, [("shop", "cart")], NOW)
     assert (routed["path"], routed["routedServices"]) == (
         "Direct",
         [{"namespace": "shop", "name": "cart"}],
@@ -172,7 +176,7 @@ def test_the_router_part_is_its_own_and_steady_when_nothing_moves() -> None:
     }
     ShortcutStatus.model_validate(routed)  # the schema the CRD publishes
     # jitter within noise, later: nothing to write
-    again = traffic_status(routed, path_state(latency=0.0006), "Direct", [("shop", "cart")], LATER)
+    again = traffic_status(routed, path_state(latency=0.0006), ALL, [("shop", "cart")], LATER)
     assert status_patch(routed, again) == {}
     # a reconcile pass keeps the router's part as it is
     assert status_patch(routed, status_for(healthy(), routed, LATER)) == {}
@@ -180,14 +184,18 @@ def test_the_router_part_is_its_own_and_steady_when_nothing_moves() -> None:
 
 def test_falling_back_to_the_hub_is_a_transition_with_the_reason() -> None:
     routed = traffic_status(
-        status_for(healthy(), None, NOW), path_state(), "Direct", [("shop", "cart")], NOW
+        status_for(healthy(), None, NOW), path_state(), ALL, [("shop", "cart")], NOW
     )
-    fallen = traffic_status(routed, path_state(direct=False), "Direct", [], LATER)
+    fallen = traffic_status(routed, path_state(direct=False), ALL, [], LATER)
     assert (fallen["path"], fallen["routedServices"]) == ("Hub", [])
     assert transitions(routed, fallen) == [
         Transition("DirectPathActive", "False", "Unhealthy", "edge-a's Connection is Error")
     ]
-    idle = traffic_status(routed, path_state(), "Direct", [], LATER)
+    idle = traffic_status(routed, path_state(), ALL, [], LATER)
     assert {c["type"]: c["reason"] for c in idle["conditions"]}["DirectPathActive"] == (
         "NoServiceRouted"
+    )
+    unselected = traffic_status(routed, path_state(), TrafficPolicy(), [], LATER)
+    assert {c["type"]: c["reason"] for c in unselected["conditions"]}["DirectPathActive"] == (
+        "NoServiceSelected"
     )
