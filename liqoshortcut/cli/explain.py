@@ -32,10 +32,10 @@ def explain(
     from liqoshortcut.core.explain import status_line
     from liqoshortcut.core.routing import view_of
     from liqoshortcut.errors import PreconditionFailed
-    from liqoshortcut.kube import liqo, traffic
+    from liqoshortcut.kube import traffic
     from liqoshortcut.kube.clients import connect
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
-    from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
+    from liqoshortcut.kube.traffic import shortcut_resources
 
     env = environment(ctx)
     resolved = load_kubeconfig(kubeconfig).resolve(context)
@@ -47,7 +47,7 @@ def explain(
             f"Service {where}/{service} not found in the central cluster (context "
             f"{resolved.context}); name a Service of central, with -n for its namespace"
         )
-    resources = liqo.list_objects(central, VIRTUAL_NODE_SHORTCUT)
+    resources = shortcut_resources(central)
     views = [view for view in map(view_of, resources) if view is not None]
     health = {
         f"{r['metadata']['namespace']}/{r['metadata']['name']}": status_line(r) for r in resources

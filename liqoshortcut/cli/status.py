@@ -28,10 +28,10 @@ def status(
     """Show the health, latencies, routed Services and last path switches of a shortcut."""
     from liqoshortcut.core.explain import report, report_text, switches
     from liqoshortcut.errors import PreconditionFailed, UsageError
-    from liqoshortcut.kube import events, liqo
+    from liqoshortcut.kube import events
     from liqoshortcut.kube.clients import connect
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
-    from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
+    from liqoshortcut.kube.traffic import shortcut_resources
 
     if edge_a == edge_b:
         raise UsageError(f"both edges are {edge_a!r}: name the two edges of a shortcut")
@@ -41,7 +41,7 @@ def status(
     wanted = {edge_a, edge_b}
     joining = [
         resource
-        for resource in liqo.list_objects(central, VIRTUAL_NODE_SHORTCUT)
+        for resource in shortcut_resources(central)
         if {str(e.get("name")) for e in (resource.get("spec") or {}).get("edges") or []} == wanted
     ]
     if not joining:

@@ -22,7 +22,7 @@ from liqoshortcut.core.routing import Change, ServiceView
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.discovery import CONTROLLER_MANAGER_LABELS
-from liqoshortcut.kube.errors import AccessDenied, Action, api_call
+from liqoshortcut.kube.errors import AccessDenied, Action, NotFound, api_call
 from liqoshortcut.kube.resources import (
     CONFIGURATION,
     CONNECTION,
@@ -31,6 +31,7 @@ from liqoshortcut.kube.resources import (
     NAMESPACE,
     NODE,
     SERVICE,
+    VIRTUAL_NODE_SHORTCUT,
 )
 
 VIRTUAL_NODE_LABELS: Final = {"liqo.io/type": "virtual-node"}  # pkg/consts TypeLabel=TypeNode
@@ -143,3 +144,11 @@ def edge_pod_cidrs(central: Cluster) -> dict[str, tuple[str, ...]]:
         if remote:
             cidrs[remote] = tuple(str(cidr) for cidr in spec.get("pod") or ())
     return cidrs
+
+
+def shortcut_resources(central: Cluster) -> list[liqo.Manifest]:
+    """Every VirtualNodeShortcut of central; none where the CRD is not installed."""
+    try:
+        return liqo.list_objects(central, VIRTUAL_NODE_SHORTCUT)
+    except NotFound:
+        return []
