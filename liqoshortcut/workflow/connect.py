@@ -13,6 +13,7 @@ repairs what drifted; tearing down is the operator's finalizer's job.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 from liqoshortcut.core.plan import Plan
 from liqoshortcut.errors import (
@@ -34,17 +35,39 @@ from liqoshortcut.workflow.waiting import Deadline
 ROLLBACK_TIMEOUT = 60.0  # seconds per object: namespaces take the longest (their contents go first)
 
 
+class Followup(Protocol):
+    """A step after the plan that the run's rollback also undoes (`routing.ServiceRouting`)."""
+
+    @property
+    def changed(self) -> int:
+        """How many changes `run()` made so far."""
+        ...
+
+    def run(self) -> object: ...
+
+    def undo(self) -> list[str]:
+        """Undo what `run()` changed; what could not be undone, as the commands that would."""
+        ...
+
+
 class ConnectRun:
     """One run of ``plan`` on the edges' ``clusters`` (by edge name); `run()` either completes or
-    leaves nothing it made."""
+    leaves nothing it made. ``then`` runs after the plan, inside the same promise: if it fails,
+    it is undone first, then the plan's objects are removed."""
 
     def __init__(
-        self, plan: Plan, clusters: Mapping[str, Cluster], deadline: Deadline, report: Reporter
+        self,
+        plan: Plan,
+        clusters: Mapping[str, Cluster],
+        deadline: Deadline,
+        report: Reporter,
+        then: Followup | None = None,
     ) -> None:
         self.plan = plan
         self.clusters = clusters
         self.deadline = deadline
         self.report = report
+        self.then = then
         self.journal = Journal()
 
     def run(self) -> None:
@@ -54,6 +77,8 @@ class ConnectRun:
         )
         try:
             execute(self.plan, steps, self.deadline)
+            if self.then is not None:
+                self.then.run()
         except KeyboardInterrupt:
             self._roll_back("interrupted", Interrupted)
         except ShortcutError as error:
@@ -61,8 +86,11 @@ class ConnectRun:
 
     def _roll_back(self, reason: str, failure: type[ShortcutError]) -> None:
         """Delete what this run created, newest first, and raise ``failure`` saying how it went."""
-        if not len(self.journal):
+        followed = self.then is not None and self.then.changed > 0
+        if not len(self.journal) and not followed:
             raise failure(f"{reason}; nothing had been created")
+        # Newest first: what ``then`` changed came after every object of the plan.
+        left_changes = self.then.undo() if self.then is not None and followed else []
         leftovers: list[ObjectRef] = []
         for ref in self.journal.newest_first():
             cluster, resource = self.clusters[ref.cluster], by_kind(ref.kind)
@@ -77,10 +105,13 @@ class ConnectRun:
                 gone = False
             if not gone:
                 leftovers.append(ref)
-        if leftovers:
-            commands = "; ".join(_delete_command(ref) for ref in leftovers)
+        if leftovers or left_changes:
+            commands = "; ".join([*left_changes, *(_delete_command(ref) for ref in leftovers)])
+            left = [f"{len(leftovers)} object(s)"] if leftovers else []
+            left += [f"{len(left_changes)} Service(s) annotated"] if left_changes else []
+            verb = "undo" if left_changes else "remove"
             raise RollbackIncomplete(
-                f"{reason}; rollback left {len(leftovers)} object(s), remove them with: {commands}"
+                f"{reason}; rollback left {' and '.join(left)}, {verb} them with: {commands}"
             )
         raise failure(f"{reason}; everything this run created was removed")
 

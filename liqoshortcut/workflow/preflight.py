@@ -16,6 +16,7 @@ from liqoshortcut.core.forge import CLIENT_TEMPLATE, SERVER_TEMPLATE
 from liqoshortcut.core.gateway import GatewaySettings, usage_error
 from liqoshortcut.core.model import EdgeRef, ShortcutSpec
 from liqoshortcut.core.plan import EdgeFacts, Plan, plan
+from liqoshortcut.core.traffic import TrafficPolicy
 from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
 from liqoshortcut.kube.clients import Cluster, connect
@@ -77,10 +78,12 @@ def prepare(
     liqo_namespace: str = "liqo",
     wait_connected: bool = True,
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
+    traffic: TrafficPolicy | None = None,
 ) -> Preflight:
     """The CLI's preflight: build the spec from the command line, resolve the three contexts,
     then `check`. Edges are named by their contexts, looked up in ``edge_kubeconfigs[edge]``
-    when given (an edge's own file, e.g. a peering user's), else in ``kubeconfig``."""
+    when given (an edge's own file, e.g. a peering user's), else in ``kubeconfig``. ``traffic``
+    is the spec's traffic policy (the default selects no Service)."""
     edge_a, edge_b = edge_contexts
     if edge_a == edge_b:
         raise UsageError(f"both edges are {edge_a!r}: name two different edge contexts")
@@ -91,6 +94,7 @@ def prepare(
             edges=(EdgeRef(name=edge_a, context=edge_a), EdgeRef(name=edge_b, context=edge_b)),
             server_edge=server_edge,
             gateway=settings,
+            traffic=traffic or TrafficPolicy(),
             liqo_namespace=liqo_namespace,
         )
     except ValidationError as error:

@@ -1,0 +1,389 @@
+"""The command line's traffic policy: flags read as the CR's spec.traffic, `create` annotates the
+selected Services once (and its rollback takes them back), `delete` removes only our marks.
+
+Central is `FakeCentral` (kube.traffic's reads and patches on dictionaries); the lab holds the
+same promises in tests/integration/test_cli_traffic.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from kubernetes.client import ApiClient
+
+from liqoshortcut.core.model import ShortcutSpec
+from liqoshortcut.core.plan import EdgeFacts, Plan, plan
+from liqoshortcut.core.routing import ROUTED_BY, USE_DIRECT_CONNECTIONS, Change, ServiceView
+from liqoshortcut.core.selectors import parse
+from liqoshortcut.core.traffic import TrafficPolicy
+from liqoshortcut.errors import RollbackIncomplete, UsageError, WorkflowFailed
+from liqoshortcut.kube import liqo, traffic
+from liqoshortcut.kube.clients import Cluster
+from liqoshortcut.kube.errors import AccessDenied, ApiError, Rejected
+from liqoshortcut.kube.resources import SERVICE
+from liqoshortcut.workflow.connect import ConnectRun
+from liqoshortcut.workflow.progress import Phase, ProgressEvent
+from liqoshortcut.workflow.routing import (
+    AUTO_NEEDS_THE_OPERATOR,
+    ServiceRouting,
+    planned,
+    require_imperative,
+    traffic_policy,
+    unroute,
+)
+from liqoshortcut.workflow.waiting import Deadline
+from tests.unit.workflow.fake_edges import FakeEdges
+
+FACTS = {
+    "edge-a": EdgeFacts("milan", ("10.1.0.0/16",), "10.71.0.0/16"),
+    "edge-b": EdgeFacts("turin", ("10.2.0.0/16",), "10.72.0.0/16"),
+}
+KEY = "milan--turin"  # the shortcut's name: the CLI's key in the routed-by mark
+OURS = {USE_DIRECT_CONNECTIONS: "true", ROUTED_BY: KEY}
+EVERY = TrafficPolicy(services="All")
+OUR_KINDS = ("Namespace", "Configuration", "GatewayServer", "GatewayClient", "PublicKey")
+
+
+def a_plan() -> Plan:
+    spec = ShortcutSpec.model_validate({"edges": [{"name": "edge-a"}, {"name": "edge-b"}]})
+    return plan(spec, FACTS)
+
+
+# ------------------------------------------------------------------------------ flags
+@pytest.mark.parametrize(
+    ("flags", "policy"),
+    [
+        pytest.param((None, None, None, "direct"), TrafficPolicy(), id="no flag selects nothing"),
+        pytest.param(
+            ("all", None, None, "hub"),
+            TrafficPolicy(services="All", path="Hub"),
+            id="all on the hub path",
+        ),
+        pytest.param(
+            (None, "app=web", None, "direct"),
+            TrafficPolicy(services="Selected", service_selector=parse("app=web")),
+            id="a service selector means Selected",
+        ),
+        pytest.param(
+            (None, None, "team in (shop,cart)", "auto"),
+            TrafficPolicy(
+                services="Selected", namespace_selector=parse("team in (shop,cart)"), path="Auto"
+            ),
+            id="a namespace selector means Selected",
+        ),
+        pytest.param(
+            (None, "tier!=db,!legacy", "team=shop", "direct"),
+            TrafficPolicy(
+                services="Selected",
+                service_selector=parse("tier!=db,!legacy"),
+                namespace_selector=parse("team=shop"),
+            ),
+            id="both selectors must match",
+        ),
+    ],
+)
+def test_the_flags_read_as_the_resources_traffic_policy(
+    flags: tuple[Any, ...], policy: TrafficPolicy
+) -> None:
+    assert traffic_policy(*flags) == policy
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        pytest.param(
+            ("all", "app=web", None),
+            "--services all selects every Service and cannot go with --service-selector: "
+            "drop --services to select by it",
+            id="all with a selector",
+        ),
+        pytest.param(
+            ("none", None, "team=shop"),
+            "--services none selects no Service and cannot go with --namespace-selector",
+            id="none with a selector",
+        ),
+        pytest.param(
+            (None, "app in ()", None),
+            "invalid --service-selector: 'app in ()': in needs at least one value",
+            id="an empty set",
+        ),
+        pytest.param(
+            (None, None, "team shop"),
+            "invalid --namespace-selector: 'team shop' is no selector requirement",
+            id="not a requirement",
+        ),
+        pytest.param(
+            (None, "app=-web-", None),
+            "invalid --service-selector: ",
+            id="a value kubernetes refuses",
+        ),
+        pytest.param(
+            (None, " ", None),
+            "--service-selector is empty: give labels such as app=web",
+            id="an empty selector",
+        ),
+    ],
+)
+def test_a_bad_selector_or_combination_is_a_usage_error_naming_the_flag(
+    flags: tuple[str | None, str | None, str | None], says: str
+) -> None:
+    services, service_selector, namespace_selector = flags
+    with pytest.raises(UsageError) as raised:
+        traffic_policy(services, service_selector, namespace_selector, "direct")
+    assert str(raised.value).startswith(says)
+    assert "\n" not in str(raised.value)
+
+
+def test_path_auto_is_refused_on_the_imperative_path_naming_the_way_out() -> None:
+    with pytest.raises(UsageError) as raised:
+        require_imperative(TrafficPolicy(services="All", path="Auto"))
+    assert str(raised.value) == AUTO_NEEDS_THE_OPERATOR
+    require_imperative(TrafficPolicy(services="All", path="Hub"))  # the rest is allowed
+
+
+@pytest.mark.parametrize(
+    ("policy", "wait", "says"),
+    [
+        (TrafficPolicy(), True, None),
+        (EVERY, True, "then, on central: annotate every offloaded Service"),
+        (EVERY, False, "no Service is routed (--no-wait)"),
+        (TrafficPolicy(services="All", path="Hub"), True, "stay on the hub path"),
+        (TrafficPolicy(services="All", path="Auto"), True, "the operator routes"),
+    ],
+    ids=["nothing selected", "direct", "no wait", "hub", "auto"],
+)
+def test_the_dry_run_says_what_the_run_would_do_with_services(
+    policy: TrafficPolicy, wait: bool, says: str | None
+) -> None:
+    said = planned(policy, wait)
+    assert said is None if says is None else says in (said or "")
+
+
+# ---------------------------------------------------------------------- routing on central
+@dataclass
+class FakeService:
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    edges: frozenset[str] = frozenset({"milan", "turin"})
+
+
+class FakeCentral:
+    """kube.traffic's reads and patches, on dictionaries; ``failing`` Services refuse patches."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, **services: FakeService) -> None:
+        self.cluster = Cluster("central (central)", "https://central.test", ApiClient())
+        self.services = {("shop", name): svc for name, svc in services.items()}
+        self.failing: set[str] = set()  # patches refused (4xx): they changed nothing
+        self.unanswered: set[str] = set()  # patches failing with 5xx: they may have landed
+        self.patches: list[Change] = []
+        self.denied = False
+        monkeypatch.setattr(traffic, "service_views", self.service_views)
+        monkeypatch.setattr(traffic, "annotate", self.annotate)
+        monkeypatch.setattr(traffic, "refuses_direct_connections", lambda *_: None)
+        monkeypatch.setattr(liqo, "list_objects", self.list_objects)
+
+    def annotations(self, name: str) -> dict[str, str]:
+        return self.services[("shop", name)].annotations
+
+    def service_views(self, central: Cluster) -> list[ServiceView]:
+        if self.denied:
+            raise AccessDenied("list Services on central: forbidden", cluster="central")
+        return [
+            ServiceView(ns, name, dict(s.labels), {}, dict(s.annotations), s.edges)
+            for (ns, name), s in self.services.items()
+        ]
+
+    def annotate(self, central: Cluster, change: Change) -> None:
+        if change.service[1] in self.failing:
+            raise Rejected(f"patch Service {'/'.join(change.service)}: refused by the test")
+        if change.service[1] in self.unanswered:
+            raise ApiError(f"patch Service {'/'.join(change.service)}: HTTP 503")
+        self.patches.append(change)
+        service = self.services[change.service]
+        for key, value in change.annotations.items():
+            if value is None:
+                service.annotations.pop(key, None)
+            else:
+                service.annotations[key] = value
+
+    def list_objects(self, cluster: Cluster, resource: Any, *_: Any, **__: Any) -> list[Any]:
+        assert resource is SERVICE
+        if self.denied:
+            raise AccessDenied("list Services on central: forbidden", cluster="central")
+        return [
+            {"metadata": {"namespace": ns, "name": name, "annotations": dict(s.annotations)}}
+            for (ns, name), s in self.services.items()
+        ]
+
+
+def routing(
+    central: FakeCentral, policy: TrafficPolicy = EVERY, events: list[ProgressEvent] | None = None
+) -> ServiceRouting:
+    report = events.append if events is not None else (lambda event: None)
+    clusters = {name: Cluster(name, f"https://{name}.test", ApiClient()) for name in FACTS}
+    return ServiceRouting(central.cluster, a_plan(), policy, clusters, report)
+
+
+def test_every_service_with_endpoints_on_both_edges_is_annotated_and_marked_with_our_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    central = FakeCentral(
+        monkeypatch,
+        web=FakeService(),
+        third_edge=FakeService(edges=frozenset({"milan", "rome"})),
+        one_edge=FakeService(edges=frozenset({"milan"})),
+    )
+    events: list[ProgressEvent] = []
+    assert routing(central, events=events).run() == [("shop", "web")]
+    assert central.annotations("web") == OURS
+    assert central.annotations("third_edge") == {}
+    assert central.annotations("one_edge") == {}
+    said = {(e.phase, e.step): e.detail for e in events}
+    assert said[(Phase.DONE, "route Service shop/web over the shortcut")]
+    why = said[(Phase.SKIPPED, "route Service shop/third_edge over the shortcut")]
+    assert why == "it has endpoints on milan and rome and no shortcut joins them"
+    assert not any("one_edge" in step for _, step in said)  # nothing to say about it
+
+
+def test_a_selector_routes_only_the_services_it_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    central = FakeCentral(
+        monkeypatch, web=FakeService(labels={"app": "web"}), db=FakeService(labels={"app": "db"})
+    )
+    policy = traffic_policy(None, "app=web", None, "direct")
+    assert routing(central, policy).run() == [("shop", "web")]
+    assert central.annotations("db") == {}
+
+
+def test_a_foreign_annotation_and_another_shortcuts_mark_are_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    foreign = {USE_DIRECT_CONNECTIONS: "false"}
+    operators = {USE_DIRECT_CONNECTIONS: "true", ROUTED_BY: "shortcuts/edge-a--edge-b"}
+    central = FakeCentral(
+        monkeypatch,
+        foreign=FakeService(annotations=dict(foreign)),
+        operators=FakeService(annotations=dict(operators)),
+    )
+    assert routing(central).run() == []
+    assert central.patches == []
+    assert central.annotations("foreign") == foreign
+    assert central.annotations("operators") == operators
+
+
+def test_a_rerun_patches_nothing_and_takes_back_what_it_no_longer_selects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    central = FakeCentral(
+        monkeypatch,
+        web=FakeService(labels={"app": "web"}, annotations=dict(OURS)),
+        db=FakeService(labels={"app": "db"}, annotations=dict(OURS)),
+    )
+    policy = traffic_policy(None, "app=web", None, "direct")
+    assert routing(central, policy).run() == [("shop", "web")]
+    assert [change.service for change in central.patches] == [("shop", "db")]
+    assert central.annotations("db") == {}
+    assert central.annotations("web") == OURS
+
+
+def test_central_refusing_the_reads_is_a_precondition_before_any_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    central = FakeCentral(monkeypatch, web=FakeService())
+    central.denied = True
+    with pytest.raises(AccessDenied) as raised:
+        routing(central).check()
+    assert "routing Services needs the rights to list Services" in str(raised.value)
+    assert "leave out --services" in str(raised.value)
+
+
+# --------------------------------------------------------------------- with the connect run
+@pytest.fixture
+def edges(monkeypatch: pytest.MonkeyPatch) -> FakeEdges:
+    return FakeEdges(monkeypatch, ("edge-a", "edge-b"))
+
+
+def test_a_patch_failing_midway_takes_back_the_annotations_and_the_edges_objects(
+    monkeypatch: pytest.MonkeyPatch, edges: FakeEdges
+) -> None:
+    central = FakeCentral(
+        monkeypatch,
+        a_web=FakeService(),
+        b_annotated=FakeService(annotations={"team": "shop"}),
+        c_api=FakeService(),
+    )
+    monkeypatch.setattr(liqo, "list_objects", edges.list_objects)  # the edges' own lists
+    central.failing.add("c_api")
+    events: list[ProgressEvent] = []
+    step = routing(central, events=events)
+    with pytest.raises(WorkflowFailed, match="refused by the test; everything this run created"):
+        ConnectRun(a_plan(), edges.clusters, Deadline(30), events.append, then=step).run()
+    assert central.annotations("a_web") == {}
+    assert central.annotations("b_annotated") == {"team": "shop"}
+    assert central.annotations("c_api") == {}
+    assert [key for key in edges.objects if key[1] in OUR_KINDS] == []
+    rollback = [e.step for e in events if e.phase is Phase.ROLLBACK]
+    assert rollback[0] == "restore the annotations of Service shop/b_annotated"  # newest first
+    assert rollback[1] == "restore the annotations of Service shop/a_web"
+    assert rollback[2].startswith("delete PublicKey")
+
+
+def test_annotations_that_cannot_be_restored_are_named_with_the_command_that_would(
+    monkeypatch: pytest.MonkeyPatch, edges: FakeEdges
+) -> None:
+    central = FakeCentral(monkeypatch, a_web=FakeService(), b_api=FakeService())
+    monkeypatch.setattr(liqo, "list_objects", edges.list_objects)
+    step = routing(central)
+    original = central.annotate
+
+    def then_central_goes(cluster: Cluster, change: Change) -> None:
+        if change.service[1] == "b_api":
+            central.unanswered |= {"a_web", "b_api"}  # central stops answering from now on
+        original(cluster, change)
+
+    monkeypatch.setattr(traffic, "annotate", then_central_goes)
+    with pytest.raises(RollbackIncomplete) as raised:
+        ConnectRun(a_plan(), edges.clusters, Deadline(30), lambda _: None, then=step).run()
+    message = str(raised.value)
+    assert "rollback left 2 Service(s) annotated, undo them with: " in message
+    assert (
+        "kubectl -n shop annotate --overwrite service a_web liqo.io/use-direct-connections- "
+        "shortcut.liqo.io/routed-by- on central (central)" in message
+    )
+
+
+# ------------------------------------------------------------------------------- delete
+def test_delete_removes_exactly_our_marks_and_only_our_key_from_a_shared_mark(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shared = {USE_DIRECT_CONNECTIONS: "true", ROUTED_BY: f"shortcuts/x,{KEY}"}
+    central = FakeCentral(
+        monkeypatch,
+        ours=FakeService(annotations=dict(OURS, team="shop")),
+        shared=FakeService(annotations=dict(shared)),
+        foreign=FakeService(annotations={USE_DIRECT_CONNECTIONS: "true"}),
+        others=FakeService(annotations={USE_DIRECT_CONNECTIONS: "true", ROUTED_BY: "ns/y"}),
+    )
+    done = unroute(central.cluster, KEY, lambda _: None)
+    assert done.services == (("shop", "ours"), ("shop", "shared"))
+    assert central.annotations("ours") == {"team": "shop"}
+    assert central.annotations("shared") == {
+        USE_DIRECT_CONNECTIONS: "true",
+        ROUTED_BY: "shortcuts/x",
+    }
+    assert central.annotations("foreign") == {USE_DIRECT_CONNECTIONS: "true"}
+    assert central.annotations("others")[ROUTED_BY] == "ns/y"
+    (warning,) = done.warnings
+    assert warning.startswith("Service shop/shared is also routed by shortcuts/x")
+
+
+def test_delete_without_the_right_to_list_services_warns_and_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    central = FakeCentral(monkeypatch, ours=FakeService(annotations=dict(OURS)))
+    central.denied = True
+    done = unroute(central.cluster, KEY, lambda _: None)
+    assert done.services == ()
+    (warning,) = done.warnings
+    assert f"keeps {USE_DIRECT_CONNECTIONS}" in warning
