@@ -6,6 +6,7 @@ checks first (nothing changes if one fails), then the connect sequence with roll
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -25,6 +26,19 @@ from liqoshortcut.cli.options import (
     timeout_seconds,
 )
 from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
+
+
+class Services(StrEnum):
+    """``--services``: the spec's traffic.services, less Selected (which a selector implies)."""
+
+    NONE = "none"
+    ALL = "all"
+
+
+class TrafficPath(StrEnum):
+    DIRECT = "direct"
+    HUB = "hub"
+    AUTO = "auto"
 
 
 def create(
@@ -53,8 +67,45 @@ def create(
     client_port: Annotated[
         int | None, typer.Option("--client-port", help="Port the client dials (behind NAT).")
     ] = None,
+    services: Annotated[
+        Services | None,
+        typer.Option(
+            "--services",
+            case_sensitive=False,
+            show_default=False,
+            help="Which offloaded Services of central with endpoints on both edges use the "
+            "shortcut: none (default) or all; a selector below selects some instead.",
+        ),
+    ] = None,
+    service_selector: Annotated[
+        str | None,
+        typer.Option(
+            "--service-selector",
+            help="Only the Services with these labels (kubectl -l syntax, e.g. 'app=web').",
+        ),
+    ] = None,
+    namespace_selector: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace-selector",
+            help="Only the Services in namespaces with these labels (kubectl -l syntax).",
+        ),
+    ] = None,
+    path: Annotated[
+        TrafficPath,
+        typer.Option(
+            "--path",
+            case_sensitive=False,
+            help="direct: selected Services go over the shortcut; hub: they stay on central's "
+            "path; auto: the faster one, measured by the operator (with --dry-run only).",
+        ),
+    ] = TrafficPath.DIRECT,
     wait: Annotated[
-        bool, typer.Option("--wait/--no-wait", help="Wait for both Connections to be Connected.")
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="Wait for both Connections to be Connected (no Service is routed without).",
+        ),
     ] = True,
     kubeconfig: KubeconfigOption = None,
     context: ContextOption = None,
@@ -77,6 +128,14 @@ def create(
     from liqoshortcut.workflow.connect import ConnectRun
     from liqoshortcut.workflow.preflight import prepare
     from liqoshortcut.workflow.records import recorded
+    from liqoshortcut.workflow.routing import (
+        ServiceRouting,
+        describe,
+        require_imperative,
+        routes,
+        service_name,
+        traffic_policy,
+    )
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
@@ -95,6 +154,11 @@ def create(
     except ValidationError as error:
         names = {field: "--" + field.replace("_", "-") for field in flags}
         raise usage_error(error, names=names) from None
+    policy = traffic_policy(
+        services and services.value, service_selector, namespace_selector, path.value
+    )
+    if dry_run is DryRun.NONE:
+        require_imperative(policy)
     deadline = Deadline(seconds)
     preflight = prepare(
         load_kubeconfig(kubeconfig),
@@ -105,14 +169,21 @@ def create(
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
         wait_connected=wait,
+        traffic=policy,
     )
-    for warning in preflight.warnings:
+    warnings = list(preflight.warnings)
+    if routes(policy) and not wait and dry_run is DryRun.NONE:
+        warnings.append(
+            f"--no-wait: the Connections are not seen Connected, so no Service is routed over "
+            f"the shortcut ({describe(policy)} would be); run create again without --no-wait"
+        )
+    for warning in warnings:
         env.stderr.write(f"warning: {warning}\n")
     plan = preflight.plan
     if dry_run is not DryRun.NONE:
         from liqoshortcut.cli.dry_run import show_dry_run
 
-        show_dry_run(env, output, dry_run, preflight, int(seconds))
+        show_dry_run(env, output, dry_run, preflight, int(seconds), wait)
         return
     server, client = plan.edges[Side.SERVER], plan.edges[Side.CLIENT]
     record = ShortcutRecord(
@@ -122,16 +193,26 @@ def create(
         state=State.CREATING,
     )
     reached = State.CONNECTED if wait else State.CREATED
-    with (
-        recorded(preflight.central, liqo_namespace, record, reached),
-        reporter(env, quiet) as report,
-    ):
-        ConnectRun(plan, preflight.edges, deadline, report).run()
+    with reporter(env, quiet) as report:
+        routing = None
+        if wait and routes(policy):
+            routing = ServiceRouting(
+                preflight.central, plan, policy, preflight.edges, report, liqo_namespace
+            )
+            routing.check()  # central's Services readable, before the first change
+        with recorded(preflight.central, liqo_namespace, record, reached):
+            ConnectRun(plan, preflight.edges, deadline, report, then=routing).run()
+    routed = [service_name(key) for key in routing.routed] if routing else []
     summary = {
         "name": plan.shortcut,
         "server": {"context": server.name, "clusterID": server.cluster_id},
         "client": {"context": client.name, "clusterID": client.cluster_id},
         "connected": wait,
+        "routedServices": routed,
     }
     state = "connected" if wait else "created (not waiting for the Connections)"
+    if routing is not None:
+        state += f"; Services routed over it: {', '.join(routed) if routed else 'none'}"
+    elif policy.services != "None" and policy.path == "Hub":
+        state += "; the selected Services stay on the hub path (--path hub)"
     write_data(env, output, summary, text=f"shortcut {plan.shortcut} {state}")

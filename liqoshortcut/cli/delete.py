@@ -45,6 +45,7 @@ def delete(
     from liqoshortcut.workflow.disconnect import disconnect
     from liqoshortcut.workflow.preflight import prepare
     from liqoshortcut.workflow.records import forget, owning_resource
+    from liqoshortcut.workflow.routing import service_name, shortcut_key, unroute
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
@@ -72,12 +73,27 @@ def delete(
     if not yes and not confirmed(env, question):
         raise Interrupted("not confirmed: nothing was deleted")
     with reporter(env, quiet) as report:
+        # Traffic first: a Service still annotated would lose its path with the tunnel.
+        unrouted = unroute(preflight.central, shortcut_key(plan), report)
         removed = disconnect(plan, preflight.edges, deadline, report)
+    for warning in unrouted.warnings:
+        env.stderr.write(f"warning: {warning}\n")
     recorded = forget(preflight.central, liqo_namespace, name)
+    services = [service_name(key) for key in unrouted.services]
+    back = (
+        f"; {len(services)} Service{'' if len(services) == 1 else 's'} back on the hub path"
+        if services
+        else ""
+    )
     text = (
-        f"shortcut {name} deleted ({removed} object{'' if removed == 1 else 's'} removed)"
-        if removed or recorded
+        f"shortcut {name} deleted ({removed} object{'' if removed == 1 else 's'} removed{back})"
+        if removed or recorded or services
         else f"shortcut {name} not found: nothing to delete"
     )
-    data = {"name": name, "removed": removed, "recordRemoved": recorded}
+    data = {
+        "name": name,
+        "removed": removed,
+        "recordRemoved": recorded,
+        "unroutedServices": services,
+    }
     write_data(env, output, data, text=text)

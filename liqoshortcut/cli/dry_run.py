@@ -41,12 +41,18 @@ DryRunOption = Annotated[
 
 
 def show_client(
-    env: Environment, output: OutputFormat, document: Mapping[str, Any], plan: Plan
+    env: Environment,
+    output: OutputFormat,
+    document: Mapping[str, Any],
+    plan: Plan,
+    traffic: str | None = None,
 ) -> None:
+    """``traffic``: what the run would do with central's Services, a line after the steps."""
     if output is OutputFormat.YAML:
         env.stdout.write(_yaml_stream(document))
     else:
-        write_data(env, output, document, text=_waves_text(plan))
+        text = _waves_text(plan) + (f"\n{traffic}" if traffic else "")
+        write_data(env, output, document, text=text)
 
 
 def show_server(env: Environment, output: OutputFormat, answers: Sequence[Answer]) -> None:
@@ -92,18 +98,25 @@ def _yaml_stream(document: Mapping[str, Any]) -> str:
 
 
 def show_dry_run(
-    env: Environment, output: OutputFormat, mode: DryRun, preflight: Preflight, timeout: int
+    env: Environment,
+    output: OutputFormat,
+    mode: DryRun,
+    preflight: Preflight,
+    timeout: int,
+    wait: bool = True,
 ) -> None:
     """Print the dry run of ``preflight``'s plan; a server-side refusal fails the command."""
     from liqoshortcut.core.dryrun import document, resource
     from liqoshortcut.errors import PreconditionFailed
     from liqoshortcut.workflow.dry_run import Verdict, server_dry_run
     from liqoshortcut.workflow.foreign import refuse_foreign
+    from liqoshortcut.workflow.routing import planned
 
     plan, spec = preflight.plan, preflight.spec
     refuse_foreign(plan, preflight.edges)  # read only: what a real run would refuse, refused
     if mode is DryRun.CLIENT:
-        show_client(env, output, document(spec, plan, timeout), plan)
+        traffic = planned(spec.traffic, wait)
+        show_client(env, output, document(spec, plan, timeout), plan, traffic)
         return
     namespace = preflight.central_namespace
     answers = server_dry_run(
