@@ -58,7 +58,8 @@ class Topology:
         raise KeyError(f"no lab cluster named {name!r}")
 
 
-DEFAULT_EDGES = 2
+# edge-a and edge-b get the shortcut in traffic tests; edge-c is the edge without one.
+DEFAULT_EDGES = 3
 MAX_EDGES = 26  # edge-a..edge-z
 
 
@@ -96,7 +97,7 @@ def parse_pod_cidr_overrides(value: str) -> dict[str, str]:
 
 
 def topology_from_env(env: dict[str, str] | None = None) -> Topology:
-    """The topology of ``LAB_EDGES`` edges (default 2) with ``LAB_POD_CIDRS`` applied."""
+    """The topology of ``LAB_EDGES`` edges (default 3) with ``LAB_POD_CIDRS`` applied."""
     source = os.environ if env is None else env
     edges = source.get("LAB_EDGES", "") or str(DEFAULT_EDGES)
     if not edges.isdigit():

@@ -24,7 +24,7 @@ def test_two_edges_can_be_given_the_same_pod_cidr_as_kind_clusters_have() -> Non
 @pytest.mark.parametrize(
     ("value", "complaint"),
     [
-        ("edge-c=10.1.0.0/16", "unknown clusters: edge-c"),
+        ("edge-d=10.1.0.0/16", "unknown clusters: edge-d"),
         ("edge-a:10.1.0.0/16", "is not name=cidr"),
         ("edge-a=", "is not name=cidr"),
     ],
@@ -34,9 +34,9 @@ def test_a_malformed_override_is_refused_with_the_reason(value: str, complaint: 
         topology_from_env({"LAB_POD_CIDRS": value})
 
 
-def test_the_default_lab_is_central_edge_a_and_edge_b() -> None:
+def test_the_default_lab_is_central_and_edges_a_to_c() -> None:
     names = [c.name for c in topology_from_env({}).clusters]
-    assert names == ["central", "edge-a", "edge-b"]
+    assert names == ["central", "edge-a", "edge-b", "edge-c"]
 
 
 def test_a_lab_of_fifteen_edges_has_distinct_pod_cidrs_clear_of_liqo_s_own() -> None:
