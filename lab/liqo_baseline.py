@@ -8,7 +8,9 @@ the cluster-identity ConfigMap, the IPAM Networks with the status Liqo's IPAM wr
 gateway templates, the controller-manager Deployment (liqoctl's version and API-server source) and
 the peering-user RBAC; and, for the peerings (central consumes every edge, the edges are not
 peered with each other), the ForeignClusters, tenant namespaces and VirtualNodes with the status an
-established peering has. Status goes through the status subresource, as Liqo writes it.
+established peering has, and on central the core/v1 Node each VirtualNode's virtual kubelet
+registers (so that pods bound to it count for kube-controller-manager, as in lab/workloads.py).
+Status goes through the status subresource, as Liqo writes it.
 
 Not made here: the hub peerings' networking objects (Configurations, gateways, Connections) and
 their authentication objects (Tenants, Identities, ResourceSlices): the emulator's or later work.
@@ -17,12 +19,13 @@ Each builder names the Liqo v1.2.0 file it follows. Re-running converges and cha
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from kubernetes.client import ApiClient
 from kubernetes.dynamic import DynamicClient
 
-from lab.topology import LIQO_NAMESPACE, LIQO_VERSION, ClusterSpec, Topology
+from lab.topology import KUBERNETES_VERSION, LIQO_NAMESPACE, LIQO_VERSION, ClusterSpec, Topology
 
 Obj = dict[str, Any]
 
@@ -622,6 +625,109 @@ def virtual_node_status(since: str) -> Obj:
     }
 
 
+# The virtual kubelet's --listen-port default (cmd/virtual-kubelet/root/opts.go DefaultListenPort).
+VIRTUAL_KUBELET_PORT = 10250
+VIRTUAL_NODE_TAINT = "virtual-node.liqo.io/not-allowed"  # pkg/consts/webhook.go
+
+
+def virtual_kubelet_ip(consumer: ClusterSpec, index: int) -> str:
+    """The virtual kubelet pod's IP for the ``index``-th provider: central's pod CIDR, counted
+    down from the top of its first /24 (the emulator's gateway pods count up from .11).
+
+    The virtual kubelet gets --node-ip=$(POD_IP) (pkg/vkMachinery/forge/forge.go
+    forgeVKContainers): it is the Node's InternalIP and the hostIP of every pod on that node.
+    """
+    network = ipaddress.ip_network(consumer.pod_cidr)
+    top = min(network.num_addresses, 256) - 2  # the last host of the first /24
+    if not 0 <= index < top:
+        raise ValueError(f"no virtual kubelet address {index} in {consumer.pod_cidr}")
+    return str(network[top - index])
+
+
+def virtual_kubelet_node(remote_cluster_id: str) -> Obj:
+    # pkg/virtualKubelet/liqoNodeProvider/setup.go node(): named --nodename (the VirtualNode's
+    # name, pkg/vkMachinery/forge/forge.go), its labels and NoExecute taint; then
+    # utils.go desiredVirtualNodeMetadata merges the VirtualNode's spec.labels and
+    # storage.liqo.io/available (false: the baseline's VirtualNode has no storage classes). The
+    # chart's virtualKubelet.virtualNode.extra labels and annotations are empty.
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": remote_cluster_id,
+            "labels": {
+                "kubernetes.io/hostname": remote_cluster_id,
+                "kubernetes.io/role": "agent",
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "liqo.io/type": "virtual-node",
+                REMOTE_CLUSTER_ID: remote_cluster_id,
+                "node.kubernetes.io/exclude-from-external-load-balancers": "true",
+                "alpha.service-controller.kubernetes.io/exclude-balancer": "true",
+                "storage.liqo.io/available": "false",
+            },
+        },
+        "spec": {"taints": [{"key": VIRTUAL_NODE_TAINT, "value": "true", "effect": "NoExecute"}]},
+    }
+
+
+def _node_condition(kind: str, status: str, reason: str, message: str, since: str) -> Obj:
+    return {
+        "type": kind,
+        "status": status,
+        "lastHeartbeatTime": since,
+        "lastTransitionTime": since,
+        "reason": reason,
+        "message": message,
+    }
+
+
+def virtual_kubelet_node_status(internal_ip: str, since: str) -> Obj:
+    # pkg/virtualKubelet/liqoNodeProvider/conditions.go and nodeProvider.go recomputeNodeState
+    # once the resources are granted and the network is up (--node-check-network defaults to
+    # true, so NetworkUnavailable is set); capacity = allocatable = the VirtualNode's
+    # resourceQuota (utils.go applyVirtualNodeStatus); kubeletVersion = the API server's version
+    # (cmd/virtual-kubelet/root/root.go getVersion). Heartbeats are pinned to ``since`` so that a
+    # re-run changes nothing (node lifecycle, which would judge them, is off in the lab).
+    sufficient = "The remote cluster is advertising sufficient resources"
+    return {
+        "conditions": [
+            _node_condition(
+                "Ready",
+                "True",
+                "KubeletReady",
+                "The Liqo Virtual Kubelet is posting ready status",
+                since,
+            ),
+            _node_condition(
+                "MemoryPressure", "False", "RemoteClusterHasSufficientMemory", sufficient, since
+            ),
+            _node_condition(
+                "DiskPressure", "False", "RemoteClusterHasNoDiskPressure", sufficient, since
+            ),
+            _node_condition(
+                "PIDPressure", "False", "RemoteClusterHasNoPIDPressure", sufficient, since
+            ),
+            _node_condition(
+                "NetworkUnavailable",
+                "False",
+                "LiqoNetworkingUp",
+                "The Liqo cluster interconnection is established",
+                since,
+            ),
+        ],
+        "addresses": [{"type": "InternalIP", "address": internal_ip}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": VIRTUAL_KUBELET_PORT}},
+        "capacity": dict(DEFAULT_NODE_RESOURCES),
+        "allocatable": dict(DEFAULT_NODE_RESOURCES),
+        "nodeInfo": {
+            "kubeletVersion": KUBERNETES_VERSION,
+            "architecture": "amd64",
+            "operatingSystem": "Linux",
+        },
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # Applying
 
@@ -689,3 +795,12 @@ def install_baseline(api: ApiClient, cluster: ClusterSpec, topology: Topology) -
         if remote.role == "provider":
             node = virtual_node(remote.name)
             _apply_status(dyn, node, virtual_node_status(_created(_apply(dyn, node))))
+            # The Node the VirtualNode's virtual kubelet registers (createNode: true).
+            kubelet_node = virtual_kubelet_node(remote.name)
+            address = virtual_kubelet_ip(cluster, topology.providers.index(remote))
+            since = _created(_apply(dyn, kubelet_node))
+            _apply_status(dyn, kubelet_node, virtual_kubelet_node_status(address, since))
+            # The TaintNodesByCondition admission plugin gives a new Node the not-ready NoSchedule
+            # taint, which node lifecycle (off in the lab) lifts once the Node is Ready; applying
+            # the taints again does the same (and nothing on a re-run).
+            _apply(dyn, kubelet_node)
