@@ -25,9 +25,12 @@ Run it with ``python -m lab.emulator --kubeconfig .lab/kubeconfig --faults
 
 Fault switches: a JSON file, re-read whenever it changes (missing = no faults)::
 
-    {"edge-a": {"gateway-pod": "hang", "connected": "fail", "latency": "35ms"}, "*": {...}}
+    {"edge-a": {"gateway-pod": "hang", "latency": "35ms",
+                "peers": {"edge-b": {"connected": "fail"}}}, "*": {...}}
 
-Keys are contexts or ``"*"`` (all clusters; a cluster's own entry wins step by step). Steps, each
+Keys are contexts or ``"*"`` (all clusters; a cluster's own entry wins step by step); ``"peers"``
+narrows ``connection``, ``connected`` and ``latency`` to a cluster's gateways toward one remote
+cluster ID (a peer entry wins over the cluster's own entry, which wins over ``"*"``). Steps, each
 ``"hang"`` (never performed) or ``"fail"`` (reported as Liqo reports it, or as a Warning Event where
 Liqo reports nothing): ``configuration`` (fail: condition NetworkCIDRsConfigured=False,
 WaitingForNetworks), ``gateway-server`` / ``gateway-client`` (fail: Event EmulatedFault),
@@ -35,7 +38,8 @@ WaitingForNetworks), ``gateway-server`` / ``gateway-client`` (fail: Event Emulat
 (fail: Event SyncLoadBalancerFailed), ``keys`` (fail: Event KeysSecretEnforcedFailed),
 ``connection`` (fail: Event EmulatedFault on the PublicKey), ``connected`` (hang: stays as it
 is; fail: Error, latency "N/A", no more refreshes). ``"latency": "35ms"`` pins the reported
-latency. lab/FIDELITY.md maps every behaviour to the Liqo source it follows.
+latency (shown at the next refresh, within ``latency_interval``). lab/FIDELITY.md maps every
+behaviour to the Liqo source it follows.
 """
 
 from __future__ import annotations

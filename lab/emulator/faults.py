@@ -3,14 +3,26 @@
 Schema (every key optional)::
 
     {
-      "edge-a": {"configuration": "hang", "connected": "fail", "latency": "35ms"},
-      "*":      {"gateway-pod": "hang"}
+      "edge-a": {
+        "configuration": "hang", "connected": "fail", "latency": "35ms",
+        "peers": {"edge-b": {"connected": "fail", "latency": "5ms"}}
+      },
+      "*":      {"gateway-pod": "hang", "peers": {"edge-c": {"connected": "hang"}}}
     }
 
-Top-level keys are kubeconfig context names, or ``"*"`` for every cluster (a cluster's own entry
-wins over ``"*"`` step by step). Inside, each step name maps to ``"hang"`` (the step is never
-performed) or ``"fail"`` (the step reports an error the way Liqo reports it, see ``STEPS``), and
-``"latency"`` pins the latency the gateway reports on that cluster's Connections.
+Top-level keys are kubeconfig context names, or ``"*"`` for every cluster. Inside, each step name
+maps to ``"hang"`` (the step is never performed) or ``"fail"`` (the step reports an error the way
+Liqo reports it, see ``STEPS``), and ``"latency"`` pins the latency the gateway reports on that
+cluster's Connected Connections. ``"peers"`` narrows faults to the cluster's gateways toward one
+remote cluster ID: only ``PEER_STEPS`` and ``"latency"`` can be given there, as those are the
+steps a gateway runs for one peer.
+
+Precedence, step by step (and for the latency): the cluster's peer entry, then ``"*"``'s peer
+entry, then the cluster's own entry, then ``"*"``: the more specific target wins.
+
+A pinned latency shows on a Connection that stays Connected at its next status refresh, which
+comes, as in Liqo, once the last write is older than the update interval (10 s by default); a
+change of value (Connected <-> Error) is written at once.
 """
 
 from __future__ import annotations
@@ -37,15 +49,42 @@ STEPS: dict[str, str] = {
     "connection": "Warning Event on the PublicKey; no Connection",
     "connected": "Connection status Error, latency N/A, no more refreshes",
 }
+# The steps a gateway pod runs for one remote cluster, so the ones a "peers" entry can target.
+PEER_STEPS = ("connection", "connected")
+
+
+@dataclass(frozen=True)
+class PeerFaults:
+    """Faults of one cluster's gateways toward one remote cluster."""
+
+    steps: dict[str, Mode] = field(default_factory=dict)
+    latency: str | None = None
 
 
 @dataclass(frozen=True)
 class ClusterFaults:
     steps: dict[str, Mode] = field(default_factory=dict)
     latency: str | None = None
+    peers: dict[str, PeerFaults] = field(default_factory=dict)
 
-    def mode(self, step: str) -> Mode | None:
+    def mode(self, step: str, peer: str | None = None) -> Mode | None:
+        """The step's fault; toward ``peer``, that peer's entry wins over the cluster's."""
+        toward = self.peers.get(peer) if peer is not None else None
+        if toward is not None and step in toward.steps:
+            return toward.steps[step]
         return self.steps.get(step)
+
+    def latency_toward(self, peer: str) -> str | None:
+        """The latency pinned on the Connections toward ``peer``, if any."""
+        toward = self.peers.get(peer)
+        if toward is not None and toward.latency is not None:
+            return toward.latency
+        return self.latency
+
+
+def _merge(wide: PeerFaults, narrow: PeerFaults) -> PeerFaults:
+    latency = narrow.latency if narrow.latency is not None else wide.latency
+    return PeerFaults(steps={**wide.steps, **narrow.steps}, latency=latency)
 
 
 @dataclass(frozen=True)
@@ -55,10 +94,37 @@ class Faults:
     def for_cluster(self, name: str) -> ClusterFaults:
         star = self.clusters.get("*", ClusterFaults())
         own = self.clusters.get(name, ClusterFaults())
+        peers = {
+            peer: _merge(star.peers.get(peer, PeerFaults()), own.peers.get(peer, PeerFaults()))
+            for peer in sorted(star.peers.keys() | own.peers.keys())
+        }
         return ClusterFaults(
             steps={**star.steps, **own.steps},
             latency=own.latency if own.latency is not None else star.latency,
+            peers=peers,
         )
+
+
+def _parse_entry(where: str, entry: object, steps_allowed: tuple[str, ...]) -> PeerFaults:
+    """The steps and latency of one entry (``where`` names it in errors); "peers" is skipped."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where} must be an object")
+    steps: dict[str, Mode] = {}
+    latency: str | None = None
+    for key, value in entry.items():
+        if key == "latency":
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{where}.latency must be a string like '35ms'")
+            latency = value
+        elif key in steps_allowed:
+            if value not in ("hang", "fail"):
+                raise ValueError(f"{where}[{key!r}] must be 'hang' or 'fail'")
+            steps[key] = value
+        elif key != "peers" or steps_allowed == PEER_STEPS:
+            known = ", ".join(sorted([*steps_allowed, "latency"]))
+            what = "a step no gateway runs per peer" if key in STEPS else "unknown key"
+            raise ValueError(f"{where}: {what} {key!r} (known: {known})")
+    return PeerFaults(steps=steps, latency=latency)
 
 
 def parse_faults(data: object) -> Faults:
@@ -67,23 +133,16 @@ def parse_faults(data: object) -> Faults:
         raise ValueError("faults: the top level must be an object of cluster -> faults")
     clusters: dict[str, ClusterFaults] = {}
     for cluster, entry in data.items():
-        if not isinstance(entry, dict):
-            raise ValueError(f"faults[{cluster!r}] must be an object")
-        steps: dict[str, Mode] = {}
-        latency: str | None = None
-        for key, value in entry.items():
-            if key == "latency":
-                if not isinstance(value, str) or not value:
-                    raise ValueError(f"faults[{cluster!r}].latency must be a string like '35ms'")
-                latency = value
-            elif key in STEPS:
-                if value not in ("hang", "fail"):
-                    raise ValueError(f"faults[{cluster!r}][{key!r}] must be 'hang' or 'fail'")
-                steps[key] = value
-            else:
-                known = ", ".join(sorted([*STEPS, "latency"]))
-                raise ValueError(f"faults[{cluster!r}]: unknown key {key!r} (known: {known})")
-        clusters[str(cluster)] = ClusterFaults(steps=steps, latency=latency)
+        where = f"faults[{cluster!r}]"
+        own = _parse_entry(where, entry, tuple(STEPS))
+        raw_peers = entry.get("peers", {})
+        if not isinstance(raw_peers, dict):
+            raise ValueError(f"{where}.peers must be an object of remote cluster ID -> faults")
+        peers = {
+            str(peer): _parse_entry(f"{where}.peers[{peer!r}]", faults, PEER_STEPS)
+            for peer, faults in raw_peers.items()
+        }
+        clusters[str(cluster)] = ClusterFaults(steps=own.steps, latency=own.latency, peers=peers)
     return Faults(clusters=clusters)
 
 

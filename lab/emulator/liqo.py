@@ -1084,7 +1084,7 @@ class ClusterEmulator:
             return
         if mode == "client" and not self._resolves(args.get("endpoint-address", "")):
             return  # the wireguard container waits for the DNS resolution of the endpoint
-        fault = self.faults.mode("connection")
+        fault = self.faults.mode("connection", remote)
         if fault == "fail":
             self.event(
                 pks[0],
@@ -1158,12 +1158,13 @@ class ClusterEmulator:
         uid = meta(conn)["uid"]
         now = time.monotonic()
         pinger = self.pingers.setdefault(uid, Pinger(last_pong=now))
-        fault = self.faults.mode("connected")
+        fault = self.faults.mode("connected", remote)
         if fault == "hang":
             return
         if fault != "fail" and self._tunnel_up(mode, remote, view):
             pinger.last_pong = now
-            latency = self.faults.latency or format_latency(random.uniform(0.00015, 0.0009))
+            pinned = self.faults.latency_toward(remote)
+            latency = pinned or format_latency(random.uniform(0.00015, 0.0009))
             self._update_connection(conn, pinger, "Connected", latency, now)
         elif fault == "fail" or now - pinger.last_pong > self.settings.loss_timeout:
             self._update_connection(conn, pinger, "Error", "N/A", now)
@@ -1172,7 +1173,9 @@ class ClusterEmulator:
         self, conn: Obj, pinger: Pinger, value: str, latency: str, now: float
     ) -> None:
         """pkg/gateway/connection UpdateConnectionStatus: on a change of value, or when the
-        last written latency is older than the update-status interval."""
+        last written latency is older than the update-status interval. So a latency fault set
+        (or changed) while the value stays Connected shows at the next such refresh: within
+        ``latency_interval`` (10 s, as Liqo's chart) plus one pass."""
         current = (conn.get("status") or {}).get("value")
         stale = value == "Connected" and now - pinger.last_write > self.settings.latency_interval
         if current == value and not stale:
