@@ -95,15 +95,22 @@ def resource_for(api_version: str, kind: str) -> Resource:
 
 
 class Kube:
-    """JSON requests to one cluster; thread-safe (one ApiClient per thread)."""
+    """JSON requests to one cluster; thread-safe (one ApiClient per thread).
 
-    def __init__(self, kubeconfig: str, context: str) -> None:
+    ``api``, when given, is used as is (its own User-Agent, no kubeconfig reloads): how the lab's
+    other fixtures (lab/workloads.py) send plain-dict requests through a caller's client.
+    """
+
+    def __init__(self, kubeconfig: str, context: str, api: ApiClient | None = None) -> None:
         self.kubeconfig = kubeconfig
         self.context = context
+        self._given = api
         self._local = threading.local()
 
     def _api(self) -> ApiClient:
         """This thread's client, rebuilt when the kubeconfig changes (the lab was restarted)."""
+        if self._given is not None:
+            return self._given
         try:
             stamp = os.stat(self.kubeconfig).st_mtime_ns
         except OSError:
