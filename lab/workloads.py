@@ -28,13 +28,14 @@ import ipaddress
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from kubernetes.client import ApiClient
 
 from lab.emulator import kube as k
 from lab.emulator.kube import Kube, Obj
+from lab.emulator.liqo import now_rfc3339
+from lab.kubeclient import api_client
 from lab.topology import Topology, topology_from_env
 
 # On the workload's Pods and Service: which workload they make up (its app name).
@@ -129,14 +130,8 @@ def node_for(cluster: str, topology: Topology) -> str:
 
 def _kube(target: Target) -> Kube:
     if isinstance(target, str):
-        from lab.kubeclient import api_client
-
         return Kube("", target, api=api_client(target))
     return Kube("", "", api=target)
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _until(what: str, probe: Callable[[], T | None], timeout: float) -> T:
@@ -217,7 +212,7 @@ def _pod(namespace: str, app: str, name: str, node: str, ports: Sequence[int]) -
 
 def _running_status(pod: Obj, ip: str, host_ip: str) -> Obj:
     """A reflected pod's status on the consumer: Running, Ready, its IP and its node's IP."""
-    stamp = _now()
+    stamp = now_rfc3339()
     conditions = [
         {"type": kind, "status": "True", "lastTransitionTime": stamp}
         for kind in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady")
