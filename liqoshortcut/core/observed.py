@@ -140,6 +140,12 @@ def traffic_status(
             "Routed",
             f"{len(routed)} Service(s) take the shortcut between the edges",
         )
+    elif refusing:
+        active = (
+            "False",
+            "ProviderRefuses",
+            f"{', '.join(sorted(refusing))} runs Liqo with denyDirectConnections",
+        )
     elif policy.services == "None":
         active = ("False", "NoServiceSelected", "traffic.services is None: no Service uses it")
     elif state.direct:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi
+from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api, CustomObjectsApi
 
 from lab import workloads
-from lab.cluster import set_emulator_faults
+from lab.cluster import context_kubeconfig, set_emulator_faults
 from liqoshortcut.core.observed import latency_seconds
 from liqoshortcut.core.routing import ROUTED_BY, USE_DIRECT_CONNECTIONS
 from tests.integration.operator.conftest import (
@@ -30,7 +30,7 @@ from tests.integration.operator.conftest import (
     events,
     spec_for,
 )
-from tests.integration.operator_run import OperatorThread
+from tests.integration.operator_run import OperatorThread, put_secret
 
 # Workloads, peering users and an operator to set up: more than the default 300 s on a busy lab.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -46,6 +46,7 @@ SELECTED = {
     "serviceSelector": {"matchLabels": {"tier": "web"}},
 }
 CliRun = Callable[..., Any]
+DENY = "--deny-direct-connections"  # Liqo's chart: networking.denyDirectConnections
 
 
 @pytest.fixture
@@ -299,3 +300,51 @@ def test_auto_keeps_the_hub_while_direct_is_slower_and_goes_direct_once_clearly_
     assert now_direct["status"]["traffic"]["choice"] == "Direct"
     assert figures(lambda s: s <= 0.001)(now_direct)
     until("both routed", lambda: routed(kube, apps, "both"), timeout=10)
+
+
+@pytest.fixture
+def refusing_edge_b(kube: Callable[[str], ApiClient], namespace: str) -> Iterator[None]:
+    """edge-b's Liqo installed with networking.denyDirectConnections, and admin kubeconfigs for
+    both edges in Secrets (a peering user may not read Liqo's Deployment, so cannot tell)."""
+    for edge in ("edge-a", "edge-b"):
+        put_secret(kube("central"), namespace, f"{edge}-admin", context_kubeconfig(edge))
+    apps_api = AppsV1Api(kube("edge-b"))
+    (deployment,) = apps_api.list_namespaced_deployment(
+        "liqo", label_selector="app.kubernetes.io/name=controller-manager"
+    ).items
+    assert deployment.metadata is not None
+    assert deployment.spec is not None
+    name = str(deployment.metadata.name)
+    args = list(deployment.spec.template.spec.containers[0].args or [])  # type: ignore[union-attr]
+    change = [{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": DENY}]
+    apps_api.patch_namespaced_deployment(name, "liqo", change)
+    yield
+    restore = [{"op": "replace", "path": "/spec/template/spec/containers/0/args", "value": args}]
+    apps_api.patch_namespaced_deployment(name, "liqo", restore)
+    for edge in ("edge-a", "edge-b"):
+        CoreV1Api(kube("central")).delete_namespaced_secret(f"{edge}-admin", namespace)
+
+
+def test_an_edge_that_denies_direct_connections_gets_no_routed_service(
+    operator: OperatorThread,
+    refusing_edge_b: None,
+    shortcuts: Shortcuts,
+    kube: Callable[[str], ApiClient],
+    shortcut_cli: CliRun,
+    apps: str,
+) -> None:
+    admins = [{"name": edge, "secretRef": f"{edge}-admin"} for edge in ("edge-a", "edge-b")]
+    shortcuts.apply(spec_for(edges=admins, traffic=SELECTED))
+    resource = shortcuts.until(
+        "DirectPathActive refused",
+        lambda r: condition(r, "DirectPathActive").get("reason") == "ProviderRefuses",
+        timeout=120,
+    )
+    assert resource["status"]["traffic"]["refusing"] == ["edge-b"]
+    assert (
+        "edge-b runs Liqo with denyDirectConnections"
+        in (condition(resource, "DirectPathActive")["message"])
+    )
+    assert not routed(kube, apps, "both")
+    refused = explained(shortcut_cli, apps, "both")
+    assert (refused["path"], refused["reason"]) == ("Hub", "ProviderRefuses")

@@ -199,3 +199,8 @@ def test_falling_back_to_the_hub_is_a_transition_with_the_reason() -> None:
     assert {c["type"]: c["reason"] for c in unselected["conditions"]}["DirectPathActive"] == (
         "NoServiceSelected"
     )
+    refused = traffic_status(routed, path_state(), ALL, [], LATER, refusing=["edge-b"])
+    assert refused["traffic"]["refusing"] == ["edge-b"]
+    assert {c["type"]: c["reason"] for c in refused["conditions"]}["DirectPathActive"] == (
+        "ProviderRefuses"
+    )
