@@ -1,8 +1,8 @@
 """`python -m bench` (`make bench`): run every benchmark, print it, and write results/latest.md.
 
-``--only startup|connect|scale`` runs one benchmark module and prints it without writing the results
-file (a partial run would replace the others' figures); ``--pairs`` sets the number of timed
-create/teardown pairs of benchmarks 2 and 3.
+``--only startup|connect|scale|traffic`` runs one benchmark module and prints it without writing
+the results file (a partial run would replace the others' figures); ``--pairs`` sets the number
+of timed create/teardown pairs of benchmarks 2 and 3.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import platform
 import time
 from pathlib import Path
 
-from bench import cli_startup, connect_vs_liqoctl, operator_scale
+from bench import cli_startup, connect_vs_liqoctl, operator_scale, traffic_switch
 
 RESULTS = Path(__file__).parent / "results" / "latest.md"
 
@@ -28,7 +28,9 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=("startup", "connect", "scale"), help="run one benchmark module"
+        "--only",
+        choices=("startup", "connect", "scale", "traffic"),
+        help="run one benchmark module",
     )
     parser.add_argument(
         "--pairs",
@@ -46,6 +48,10 @@ def main(argv: list[str] | None = None) -> None:
         connect = connect_vs_liqoctl.measure(pairs=args.pairs)
         print(connect_vs_liqoctl.report(connect))
         sections.append(connect_vs_liqoctl.markdown(connect))
+    if args.only in (None, "traffic"):
+        switches = traffic_switch.markdown(traffic_switch.measure())
+        print(switches)
+        sections.append(switches)
     if args.only in (None, "scale"):
         scale = operator_scale.markdown(operator_scale.measure())
         print(scale)

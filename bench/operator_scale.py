@@ -121,9 +121,9 @@ def measure(
         if len(pairs) < shortcuts:
             raise ValueError(f"{edges} edges make only {len(pairs)} pairs, not {shortcuts}")
         central = api_client("central")
-        _prepare_namespace(central, names)
+        prepare_namespace(central, names, NAMESPACE)
         logs = [AuditLog.in_lab(lab_dir(), spec.name) for spec in lab.topology.clusters]
-        operator = _start_operator()
+        operator = start_operator(NAMESPACE)
         try:
             time.sleep(5)  # kopf logs in, lists the (empty) namespace and starts its watch
             idle_rss, idle_cpu = _rss_mib(operator.pid), _cpu_seconds(operator.pid)
@@ -160,7 +160,8 @@ def measure(
         )
 
 
-def _prepare_namespace(central: client.ApiClient, edges: list[str]) -> None:
+def prepare_namespace(central: client.ApiClient, edges: list[str], namespace: str) -> None:
+    """The CRD installed, ``namespace`` made, and each edge's admin kubeconfig in a Secret."""
     kubectl = str(build.kube_binaries()["kubectl"])
     subprocess.run(
         [
@@ -188,17 +189,18 @@ def _prepare_namespace(central: client.ApiClient, edges: list[str]) -> None:
         capture_output=True,
     )
     core = client.CoreV1Api(central)
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
     for edge in edges:
         content = yaml.safe_dump(context_kubeconfig(edge)).encode()
         secret = client.V1Secret(
             metadata=client.V1ObjectMeta(name=f"{edge}-kubeconfig"),
             data={"kubeconfig": base64.b64encode(content).decode()},
         )
-        core.create_namespaced_secret(NAMESPACE, secret)
+        core.create_namespaced_secret(namespace, secret)
 
 
-def _start_operator() -> subprocess.Popen[bytes]:
+def start_operator(namespace: str, *options: str) -> subprocess.Popen[bytes]:
+    """The operator as a user runs it, on central's admin kubeconfig, watching ``namespace``."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -206,8 +208,9 @@ def _start_operator() -> subprocess.Popen[bytes]:
             "liqoshortcut.operator",
             f"--kubeconfig={kubeconfig_path()}",
             "--context=central",
-            f"--namespace={NAMESPACE}",
+            f"--namespace={namespace}",
             "--log-level=warning",
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=(lab_dir() / "operator.log").open("wb"),

@@ -1,8 +1,10 @@
 """`make demo`: what liqo-shortcut does, run for real on the lab, each command printed first.
 
 The imperative path (`kubectl shortcut create`, `list`, `delete`) and then the declarative one (a
-VirtualNodeShortcut applied from the dry run's YAML, the operator making it Ready, a delete
-tearing it down). Everything runs through kubectl's plugin discovery as a user would run it; the
+VirtualNodeShortcut applied from the dry run's YAML, the operator making it Ready), with traffic:
+an offloaded Service with endpoints on both edges taken onto the shortcut, explained, sent back
+to the hub when the emulator drops the tunnel, and returned once it is healthy again; a delete
+tears it all down. Everything runs through kubectl's plugin discovery as a user would run it; the
 lab stays up afterwards, with no shortcut left on it, for a look around.
 """
 
@@ -18,12 +20,16 @@ from pathlib import Path
 import yaml
 
 from deploy.generate import CRD_FILES
-from lab import build
-from lab.cluster import context_kubeconfig, kubeconfig_path
+from lab import build, workloads
+from lab.cluster import context_kubeconfig, kubeconfig_path, set_emulator_faults
 
 NAMESPACE = "shortcuts"  # where the demo's VirtualNodeShortcut and its Secrets live
 SHORTCUT = "edge-a--edge-b"
 EDGES = ("edge-a", "edge-b")
+SHOP = "shop"  # the offloaded workload's namespace
+DROP: dict[str, object] = {
+    "edge-a": {"peers": {"edge-b": {"connected": "fail"}}}
+}  # edge-a's tunnel to edge-b
 
 
 def _environment() -> dict[str, str]:
@@ -95,20 +101,19 @@ def declarative() -> None:
             stdin=yaml.safe_dump(context_kubeconfig(edge)),
         )
         run("apply", "-n", NAMESPACE, "-f", "-", stdin=secret)
-    manifest = run("shortcut", "create", "edge-a", "edge-b", "--dry-run=client", "-o", "yaml")
-    print(f"\n$ kubectl shortcut operator -n {NAMESPACE} --resync 10 &", flush=True)
+    print(
+        "\n# An offloaded workload: pods on edge-a's and edge-b's virtual nodes behind a Service "
+        "(lab/workloads.py plays Liqo's reflection; the EndpointSlices are real)"
+    )
+    workloads.offload("central", SHOP, "cart", {"edge-a": 1, "edge-b": 1})
+    run("get", "pods,endpointslices", "-n", SHOP, "-o", "wide")
+    manifest = run(
+        "shortcut", "create", "edge-a", "edge-b", "--services=all", "--dry-run=client", "-o", "yaml"
+    )
+    options = ["-n", NAMESPACE, "--resync", "10", "--health-interval", "1"]
+    print(f"\n$ kubectl shortcut operator {' '.join(options)} &", flush=True)
     operator = subprocess.Popen(
-        [
-            _kubectl(),
-            "shortcut",
-            "operator",
-            "-n",
-            NAMESPACE,
-            "--resync",
-            "10",
-            "--log-level",
-            "warning",
-        ],
+        [_kubectl(), "shortcut", "operator", *options, "--log-level", "warning"],
         env=_environment(),
     )
     try:
@@ -116,15 +121,40 @@ def declarative() -> None:
         started = time.monotonic()
         run("wait", "-n", NAMESPACE, "--for=condition=Ready", "--timeout=120s", f"vns/{SHORTCUT}")
         print(f"# Ready {time.monotonic() - started:.1f}s after the apply")
+        traffic()
         run("get", "-n", NAMESPACE, "vns", "-o", "wide")
         run("shortcut", "list")
         run("delete", "-n", NAMESPACE, f"vns/{SHORTCUT}", "--timeout=120s")
+        run("shortcut", "explain", "cart", "-n", SHOP)
         for edge in EDGES:
             run("--context", edge, "get", "gatewayservers,gatewayclients", "-A")
     finally:
+        set_emulator_faults({})
         operator.terminate()
         operator.wait(30)
     run("delete", "namespace", NAMESPACE)  # its Secrets hold the edges' admin kubeconfigs
+    workloads.remove("central", SHOP, "cart")
+    run("delete", "namespace", SHOP)
+
+
+def traffic() -> None:
+    """The Service onto the shortcut, back to the hub when the tunnel drops, and back again."""
+    wait_active = ["wait", "-n", NAMESPACE, "--timeout=120s", f"vns/{SHORTCUT}"]
+    run(*wait_active, "--for=condition=DirectPathActive")
+    run("get", "service", "cart", "-n", SHOP, "-o", "jsonpath={.metadata.annotations}{'\\n'}")
+    run("shortcut", "explain", "cart", "-n", SHOP)
+    print("\n# The emulator drops edge-a's tunnel to edge-b (its Connection turns Error)")
+    set_emulator_faults(DROP)
+    dropped = time.monotonic()
+    run(*wait_active, "--for=condition=DirectPathActive=false")
+    print(f"# back on the hub {time.monotonic() - dropped:.1f}s after the drop")
+    run("shortcut", "explain", "cart", "-n", SHOP)
+    print("\n# The tunnel heals; the Service returns after three healthy checks in a row")
+    set_emulator_faults({})
+    healed = time.monotonic()
+    run(*wait_active, "--for=condition=DirectPathActive")
+    print(f"# direct again {time.monotonic() - healed:.1f}s after the tunnel healed")
+    run("shortcut", "status", "edge-a", "edge-b")
 
 
 def main() -> int:
