@@ -18,9 +18,12 @@ import pytest
 from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api, CustomObjectsApi
 
 from lab import workloads
-from lab.cluster import context_kubeconfig, set_emulator_faults
+from lab.cluster import Lab, context_kubeconfig, kubeconfig_path, set_emulator_faults
 from liqoshortcut.core.observed import latency_seconds
 from liqoshortcut.core.routing import ROUTED_BY, USE_DIRECT_CONNECTIONS
+from liqoshortcut.kube import traffic
+from liqoshortcut.kube.clients import connect
+from liqoshortcut.kube.kubeconfig import load_kubeconfig
 from tests.integration.operator.conftest import (
     NAME,
     NETWORKING,
@@ -348,3 +351,13 @@ def test_an_edge_that_denies_direct_connections_gets_no_routed_service(
     assert not routed(kube, apps, "both")
     refused = explained(shortcut_cli, apps, "both")
     assert (refused["path"], refused["reason"]) == ("Hub", "ProviderRefuses")
+
+
+def test_explain_reads_each_edge_s_pod_cidr_from_central(lab: Lab) -> None:
+    """The CIDR-conflict check's input: central's Configuration for each edge, as the lab set
+    the edges' pod CIDRs (distinct here; overlaps are judged in tests/unit/core/test_explain)."""
+    resolved = load_kubeconfig(kubeconfig_path()).resolve("central")
+    central = connect(resolved, name="central")
+    assert traffic.edge_pod_cidrs(central) == {
+        edge.name: (edge.pod_cidr,) for edge in lab.topology.providers
+    }
