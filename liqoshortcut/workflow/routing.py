@@ -241,17 +241,19 @@ class ServiceRouting:
                     routed.append(service.key)
                 detail = f"already routed by {', '.join(sorted(marked_by - {self.key}))}"
                 self._tell(Phase.SKIPPED, what, detail)
-            elif decision.routed:
-                if change is not None:
-                    self._annotate(service, change)
-                    self._tell(Phase.DONE, what, decision.message)
-                else:
-                    self._tell(Phase.SKIPPED, what, "already routed")
+            elif decision.routed and change is None:
+                self._tell(Phase.SKIPPED, what, "already routed")
                 routed.append(service.key)
+            elif decision.routed and change is not None:
+                if self._annotate(service, change):
+                    self._tell(Phase.DONE, what, decision.message)
+                    routed.append(service.key)
+                else:
+                    self._tell(Phase.SKIPPED, what, "deleted meanwhile")
             elif marked_by == {self.key} and change is not None:
                 back = f"take Service {service_name(service.key)} back to the hub"
-                self._annotate(service, change)
-                self._tell(Phase.DONE, back, decision.message)
+                gone = not self._annotate(service, change)
+                self._tell(Phase.SKIPPED if gone else Phase.DONE, back, decision.message)
             elif self._concerns(view, service):
                 self._tell(Phase.SKIPPED, what, decision.message)
         self.routed = routed
@@ -279,16 +281,20 @@ class ServiceRouting:
                 left.append(_annotate_command(self.central, previous))
         return left
 
-    def _annotate(self, service: ServiceView, change: Change) -> None:
+    def _annotate(self, service: ServiceView, change: Change) -> bool:
+        """Patch ``change``, journaled; False when the Service was deleted since it was read."""
         before = _Before(service.key, {k: service.annotations.get(k) for k in change.annotations})
         with self._lock:
             self._before.append(before)  # first: an interrupt during the patch still undoes it
         try:
             traffic.annotate(self.central, change)
-        except (AccessDenied, NotFound, Rejected, Conflict):
+        except (AccessDenied, NotFound, Rejected, Conflict) as error:
             with self._lock:  # refused by the API server: nothing to undo on this one
                 self._before.remove(before)
+            if isinstance(error, NotFound):
+                return False
             raise
+        return True
 
     def _tell(self, phase: Phase, step: str, detail: str) -> None:
         self.report(ProgressEvent(phase, step, self.central.name, detail))

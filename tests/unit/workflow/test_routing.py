@@ -21,7 +21,7 @@ from liqoshortcut.core.traffic import TrafficPolicy
 from liqoshortcut.errors import RollbackIncomplete, UsageError, WorkflowFailed
 from liqoshortcut.kube import liqo, traffic
 from liqoshortcut.kube.clients import Cluster
-from liqoshortcut.kube.errors import AccessDenied, ApiError, Rejected
+from liqoshortcut.kube.errors import AccessDenied, ApiError, NotFound, Rejected
 from liqoshortcut.kube.resources import SERVICE
 from liqoshortcut.workflow.connect import ConnectRun
 from liqoshortcut.workflow.progress import Phase, ProgressEvent
@@ -177,6 +177,7 @@ class FakeCentral:
         self.services = {("shop", name): svc for name, svc in services.items()}
         self.failing: set[str] = set()  # patches refused (4xx): they changed nothing
         self.unanswered: set[str] = set()  # patches failing with 5xx: they may have landed
+        self.deleted: set[str] = set()  # Services gone between the read and the patch
         self.patches: list[Change] = []
         self.denied = False
         monkeypatch.setattr(traffic, "service_views", self.service_views)
@@ -198,6 +199,8 @@ class FakeCentral:
     def annotate(self, central: Cluster, change: Change) -> None:
         if change.service[1] in self.failing:
             raise Rejected(f"patch Service {'/'.join(change.service)}: refused by the test")
+        if change.service[1] in self.deleted:
+            raise NotFound(f"services {change.service[1]!r} not found on central")
         if change.service[1] in self.unanswered:
             raise ApiError(f"patch Service {'/'.join(change.service)}: HTTP 503")
         self.patches.append(change)
@@ -285,6 +288,26 @@ def test_a_rerun_patches_nothing_and_takes_back_what_it_no_longer_selects(
     assert [change.service for change in central.patches] == [("shop", "db")]
     assert central.annotations("db") == {}
     assert central.annotations("web") == OURS
+
+
+def test_a_service_deleted_between_the_read_and_the_patch_is_skipped_not_a_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    central = FakeCentral(monkeypatch, gone=FakeService(), web=FakeService())
+    central.deleted.add("gone")
+    events: list[ProgressEvent] = []
+    step = routing(central, events=events)
+    assert step.run() == [("shop", "web")]
+    assert step.changed == 1  # only web's patch is there to undo
+    assert (
+        ProgressEvent(
+            Phase.SKIPPED,
+            "route Service shop/gone over the shortcut",
+            "central (central)",
+            "deleted meanwhile",
+        )
+        in events
+    )
 
 
 def test_central_refusing_the_reads_is_a_precondition_before_any_change(
