@@ -15,7 +15,7 @@ views of the Services and shortcuts come in, changes to make come out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import combinations
@@ -200,14 +200,28 @@ class Change:
     routed: bool
 
 
+def resource_key(key: str) -> bool:
+    """A VirtualNodeShortcut's mark (``namespace/name``), not `create`'s (a bare shortcut name)."""
+    return "/" in key
+
+
 def changes(
-    services: Iterable[ServiceView], shortcuts: Sequence[ShortcutView]
+    services: Iterable[ServiceView],
+    shortcuts: Sequence[ShortcutView],
+    owns: Callable[[str], bool] = lambda key: True,
 ) -> tuple[list[Change], dict[ServiceKey, Decision]]:
-    """The patches that make the annotations match the decisions, and every decision."""
+    """The patches that make the annotations match the decisions, and every decision.
+
+    A Service marked only by shortcuts the caller does not ``owns`` is its owner's to decide
+    (the operator leaves `create`'s marks alone): it gets no patch.
+    """
     patches: list[Change] = []
     decisions: dict[ServiceKey, Decision] = {}
     for service in services:
         decision = decisions[service.key] = decide(service, shortcuts)
+        marks = [key for key in service.annotations.get(ROUTED_BY, "").split(",") if key]
+        if marks and not any(owns(key) for key in marks):
+            continue
         if decision.routed:
             wanted = {USE_DIRECT_CONNECTIONS: "true", ROUTED_BY: ",".join(decision.shortcuts)}
             if any(service.annotations.get(k) != v for k, v in wanted.items()):

@@ -26,7 +26,13 @@ from typing import Any, Final
 from liqoshortcut.core.observed import ConnectionSeen, status_patch, traffic_status, transitions
 from liqoshortcut.core.pathhealth import HealthSettings, PathState, PathTracker, Sample
 from liqoshortcut.core.plan import Side
-from liqoshortcut.core.routing import ShortcutView, changes, routed_by, view_of
+from liqoshortcut.core.routing import (
+    ShortcutView,
+    changes,
+    resource_key,
+    routed_by,
+    view_of,
+)
 from liqoshortcut.core.traffic import TrafficPolicy
 from liqoshortcut.errors import ShortcutError
 from liqoshortcut.kube import events, liqo, traffic
@@ -74,7 +80,8 @@ class Router:
     monotonic: Callable[[], float] = time.monotonic
     now: Callable[[], datetime] = utc_now
     _tracked: dict[str, _Tracked] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # over _tracked
+    _rounds: threading.Lock = field(default_factory=threading.Lock)  # one round at a time
 
     def track(self, resource: Mapping[str, Any], preflight: Preflight) -> None:
         """Check this shortcut from the next round on (again: its spec may have changed)."""
@@ -87,14 +94,16 @@ class Router:
                 known.preflight, known.policy = preflight, policy
                 known.tracker.mode = policy.path
                 return
-            was_direct = ((resource.get("status") or {}).get("traffic") or {}).get("choice")
-            self._tracked[uid] = _Tracked(
-                key=f"{metadata['namespace']}/{metadata['name']}",
-                preflight=preflight,
-                policy=policy,
-                tracker=PathTracker(policy.path, self.settings, direct=was_direct == "Direct"),
-                refusing=_refusing(preflight),
-            )
+        was_direct = ((resource.get("status") or {}).get("traffic") or {}).get("choice")
+        tracked = _Tracked(
+            key=f"{metadata['namespace']}/{metadata['name']}",
+            preflight=preflight,
+            policy=policy,
+            tracker=PathTracker(policy.path, self.settings, direct=was_direct == "Direct"),
+            refusing=_refusing(preflight),  # read outside the lock: requests to both edges
+        )
+        with self._lock:
+            self._tracked[uid] = tracked
 
     def release(self, uid: str) -> None:
         """Stop routing over this shortcut now (its teardown is next): a round without it."""
@@ -114,8 +123,11 @@ class Router:
                 log.warning("traffic round failed: %s", error)
 
     def round(self, leaving: frozenset[str] | set[str] = frozenset()) -> None:
-        """Sample, decide and write; ``leaving`` are shortcuts to count as gone already."""
-        with self._lock:
+        """Sample, decide and write; ``leaving`` are shortcuts to count as gone already.
+
+        Rounds run one at a time; `track` and `release` never wait for one's requests.
+        """
+        with self._rounds:
             resources = [
                 r
                 for namespace in self.namespaces
@@ -123,24 +135,27 @@ class Router:
                 if str(r["metadata"].get("uid")) not in leaving
             ]
             live = {str(r["metadata"].get("uid")) for r in resources}
-            for uid in set(self._tracked) - live:
-                del self._tracked[uid]  # deleted without a teardown here (another replica)
+            with self._lock:
+                for uid in set(self._tracked) - live:
+                    del self._tracked[uid]  # deleted without a teardown here (another replica)
+                tracking = dict(self._tracked)
             hub = traffic.hub_connections(self.central)
             views = []
             for resource in resources:
-                tracked = self._tracked.get(str(resource["metadata"].get("uid")))
+                tracked = tracking.get(str(resource["metadata"].get("uid")))
                 if tracked is not None and not resource["metadata"].get("deletionTimestamp"):
                     tracked.state = tracked.tracker.observe(self._sample(tracked, hub))
                 view = tracked.view() if tracked is not None else view_of(resource)
                 if view is not None:
                     views.append(view)
-            patches, decisions = changes(traffic.service_views(self.central), views)
+            services = traffic.service_views(self.central)
+            patches, decisions = changes(services, views, owns=resource_key)
             for change in patches:
                 traffic.annotate(self.central, change)
                 namespace, name = change.service
                 log.info("Service %s/%s: %s", namespace, name, "direct" if change.routed else "hub")
             for resource in resources:
-                tracked = self._tracked.get(str(resource["metadata"].get("uid")))
+                tracked = tracking.get(str(resource["metadata"].get("uid")))
                 if tracked is not None and tracked.state is not None:
                     self._write(resource, tracked, routed_by(decisions, tracked.key))
 

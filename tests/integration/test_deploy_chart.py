@@ -153,7 +153,9 @@ def test_the_chart_passes_helm_lint_strict(helm: Helm) -> None:
 def test_by_default_one_standalone_operator_watches_the_release_namespace(helm: Helm) -> None:
     objects = helm.render("liqo-shortcut", {})
     assert sorted(item["kind"] for item in objects) == [
-        "ClusterRole",
+        "ClusterRole",  # the preflight's reads (liqo-reader)
+        "ClusterRole",  # the traffic router's (traffic-router)
+        "ClusterRoleBinding",
         "ClusterRoleBinding",
         "CustomResourceDefinition",
         "Deployment",

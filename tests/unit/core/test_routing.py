@@ -10,6 +10,7 @@ from liqoshortcut.core.routing import (
     ShortcutView,
     changes,
     decide,
+    resource_key,
     routed_by,
 )
 from liqoshortcut.core.selectors import parse
@@ -125,3 +126,13 @@ def test_changes_annotate_unannotate_and_leave_steady_services_alone() -> None:
     assert routed_by(decisions, "shortcuts/ab") == [("shop", "cart")]
     # our mark with no shortcut left at all: the annotation goes
     assert changes([steady], [])[0][0].routed is False
+
+
+def test_the_operator_leaves_the_services_create_marked_to_create() -> None:
+    by_create = service(
+        "edge-a", "edge-b", annotations={USE_DIRECT_CONNECTIONS: "true", ROUTED_BY: "edge-a-b"}
+    )
+    assert changes([by_create], [shortcut(direct=False)], owns=resource_key)[0] == []
+    assert changes([by_create], [], owns=resource_key)[0] == []
+    # create itself owns every key it meets
+    assert [p.routed for p in changes([by_create], [shortcut(direct=False)])[0]] == [False]
