@@ -121,6 +121,8 @@ class Router:
                 self.round()
             except ShortcutError as error:  # central unreachable: the next round tries again
                 log.warning("traffic round failed: %s", error)
+            except Exception:  # a dead router would leave Services on a dead path
+                log.exception("traffic round failed unexpectedly; the next round tries again")
 
     def round(self, leaving: frozenset[str] | set[str] = frozenset()) -> None:
         """Sample, decide and write; ``leaving`` are shortcuts to count as gone already.
