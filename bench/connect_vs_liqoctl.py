@@ -2,7 +2,7 @@
 
 Each round runs, for each tool in turn, its create and then its own teardown between edge-a and
 edge-b: `kubectl shortcut create edge-a edge-b --wait` and `kubectl shortcut delete edge-a edge-b
--y -q` (through kubectl, as a user runs them), and `liqoctl network connect --wait` and
+-y -q --no-wait` (through kubectl, as a user runs them), and `liqoctl network connect --wait` and
 `liqoctl network reset` with edge-a local (gateway client) and edge-b remote (gateway server), as
 the judge test runs them. Benchmark 2 is the creates, benchmark 3 the teardowns: one loop, so the
 two tools alternate in both. Each command's API requests are counted at the three API servers
@@ -11,9 +11,9 @@ two tools alternate in both. Each command's API requests are counted at the thre
 Every create starts from the same state, a fresh pair: neither edge holds a tenant namespace for
 the other. liqoctl's reset leaves them behind (as real Liqo does), and our create would then
 reuse them instead of creating them, so after each run the benchmark deletes any that remain and
-waits until they are gone, untimed and under its own User-Agent. Our teardown removes the tenant
-namespaces it created and waits for them; liqoctl's does not: that difference is part of what
-benchmark 3 measures, and is said next to its figures.
+waits until they are gone, untimed and under its own User-Agent. Neither teardown waits for its
+deletions to finish (liqoctl's reset never does; ours is told so with --no-wait, its default
+being to wait as kubectl delete does); ours also deletes the tenant namespaces it created.
 
 The emulator answers as fast as it can (no faults, no latency): these figures are the cost of
 orchestration and API round trips, not of a real gateway coming up.
@@ -80,9 +80,10 @@ NOTES = {
         "liqoctl never talks to."
     ),
     Phase.TEARDOWN: (
-        "Ours also deletes the two tenant namespaces it created and waits until the namespace "
-        "controller has emptied them; liqoctl's reset leaves them (the benchmark removes them "
-        "afterwards, untimed)."
+        "Both ask for the deletions and wait for none of them to finish (ours with --no-wait, "
+        "liqoctl's reset always); ours also deletes the two tenant namespaces it created, "
+        "which liqoctl's reset leaves (the benchmark removes them afterwards and waits until "
+        "the namespace controller is done, untimed)."
     ),
 }
 
@@ -115,11 +116,11 @@ def tools() -> tuple[Tool, Tool]:
         OURS_USER_AGENT,
         {
             Phase.CREATE: (*shortcut, "create", EDGE_A, EDGE_B, "--wait", budget),
-            Phase.TEARDOWN: (*shortcut, "delete", EDGE_A, EDGE_B, "-y", "-q", budget),
+            Phase.TEARDOWN: (*shortcut, "delete", EDGE_A, EDGE_B, "-y", "-q", "--no-wait", budget),
         },
         {
             Phase.CREATE: f"kubectl shortcut create {EDGE_A} {EDGE_B} --wait",
-            Phase.TEARDOWN: f"kubectl shortcut delete {EDGE_A} {EDGE_B} -y -q",
+            Phase.TEARDOWN: f"kubectl shortcut delete {EDGE_A} {EDGE_B} -y -q --no-wait",
         },
     )
     reference = Tool(

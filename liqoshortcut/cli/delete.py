@@ -27,6 +27,14 @@ def delete(
     ctx: typer.Context,
     edge_a: Annotated[str, typer.Argument(help="Kubeconfig context of the first edge.")],
     edge_b: Annotated[str, typer.Argument(help="Kubeconfig context of the second edge.")],
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="Wait until every deleted object is gone, as kubectl delete does; --no-wait "
+            "returns once the API servers accepted the deletions, as liqoctl network reset does.",
+        ),
+    ] = True,
     kubeconfig: KubeconfigOption = None,
     context: ContextOption = None,
     edge_a_kubeconfig: EdgeAKubeconfigOption = None,
@@ -75,7 +83,7 @@ def delete(
     with reporter(env, quiet) as report:
         # Traffic first: a Service still annotated would lose its path with the tunnel.
         unrouted = unroute(preflight.central, shortcut_key(plan), report)
-        removed = disconnect(plan, preflight.edges, deadline, report)
+        removed = disconnect(plan, preflight.edges, deadline, report, wait=wait)
     for warning in unrouted.warnings:
         env.stderr.write(f"warning: {warning}\n")
     recorded = forget(preflight.central, liqo_namespace, name)

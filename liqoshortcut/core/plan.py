@@ -403,14 +403,18 @@ class _Builder:
         configured = [self.wait_configuration(side, created[side]) for side in liqoctl_order]
         server = self.create_gateway_server(configured)
         server_pod = self.wait_gateway_pod(SERVER, server)
-        endpoint = self.wait_endpoint(server_pod)
+        # liqoctl waits for the server's pod before its endpoint, but Liqo's WgGatewayServer
+        # controller writes the endpoint from the Deployment and its Service alone
+        # (handleEndpointStatus): the client is made while the server's pod starts.
+        endpoint = self.wait_endpoint(server)
         client = self.create_gateway_client(endpoint)
         client_pod = self.wait_gateway_pod(CLIENT, client)
         # handler.go: each gateway's key, once its secretRef is set, goes to the other edge; the
-        # two exchanges are independent of each other.
+        # two exchanges are independent of each other, and each starts once both pods are up.
+        pods = (server_pod, client_pod)
         keys = [
-            self.create_public_key(CLIENT, self.wait_key(SERVER, client_pod), owner=client),
-            self.create_public_key(SERVER, self.wait_key(CLIENT, client_pod), owner=server),
+            self.create_public_key(CLIENT, self.wait_key(SERVER, pods), owner=client),
+            self.create_public_key(SERVER, self.wait_key(CLIENT, pods), owner=server),
         ]
         if wait_connected:  # waiter ForConnection, ForConnectionEstablished
             for side in Side:
@@ -531,7 +535,7 @@ class _Builder:
             produces=(Output.ENDPOINT_ADDRESSES, Output.ENDPOINT_PORT, Output.ENDPOINT_PROTOCOL),
         )
 
-    def wait_key(self, side: Side, after: str) -> str:
+    def wait_key(self, side: Side, after: Iterable[str]) -> str:
         kind, name = _GATEWAY_KINDS[side], self.remote_id(side)
         what = f"wait for {_object(kind, name, self.namespace(side))} status.secretRef"
         return self.wait(
@@ -540,7 +544,7 @@ class _Builder:
             kind,
             name,
             what,
-            (after,),
+            after,
             condition=Condition.KEY,
             produces=(Output.PUBLIC_KEY,),
         )

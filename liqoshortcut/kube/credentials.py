@@ -12,9 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 
-from kubernetes.client import CoreV1Api
-
 from liqoshortcut.errors import PreconditionFailed, UsageError
+from liqoshortcut.kube import rest
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import Action, NotFound, api_call
 from liqoshortcut.kube.kubeconfig import ResolvedContext, kubeconfig_from_bytes
@@ -35,13 +34,13 @@ def edge_context(
     fix = f"let the operator get secrets in {namespace}"
     try:
         with api_call(central, Action("get", SECRET, namespace, secret_name), fix=fix):
-            secret = CoreV1Api(central.api).read_namespaced_secret(secret_name, namespace)
+            secret = rest.request(central, "GET", rest.path(SECRET, namespace, secret_name))
     except NotFound:
         raise CredentialsInvalid(
             f"{where} does not exist: create it with the edge's kubeconfig under the key "
             f"{KUBECONFIG_KEY!r}"
         ) from None
-    encoded = (secret.data or {}).get(KUBECONFIG_KEY)
+    encoded = (secret.get("data") or {}).get(KUBECONFIG_KEY)
     if not encoded:
         raise CredentialsInvalid(
             f"{where} has no key {KUBECONFIG_KEY!r}: put the edge's kubeconfig under that key"

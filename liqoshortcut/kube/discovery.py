@@ -19,11 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from kubernetes.client import CustomObjectsApi
-
 from liqoshortcut.core import naming
 from liqoshortcut.errors import PreconditionFailed
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import liqo, rest
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import MISSING_LIQO_FIX, Action, LiqoMissing, api_call
 from liqoshortcut.kube.resources import (
@@ -149,8 +147,8 @@ def require_liqo_api(cluster: Cluster) -> None:
     API discovery is open to every authenticated user, so this works with any credentials.
     """
     with api_call(cluster, Action("get", CONFIGURATION)):
-        served = CustomObjectsApi(cluster.api).get_api_resources(NETWORKING, NETWORKING_VERSION)
-    names = {resource.name for resource in served.resources}
+        served = rest.request(cluster, "GET", f"/apis/{NETWORKING}/{NETWORKING_VERSION}")
+    names = {resource.get("name") for resource in served.get("resources") or []}
     missing = [r.qualified for r in REQUIRED_NETWORKING if r.plural not in names]
     if missing:
         raise LiqoMissing(

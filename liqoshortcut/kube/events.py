@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from kubernetes.client import CoreV1Api, CoreV1Event
-
+from liqoshortcut.kube import liqo, rest
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import Action, api_call
 from liqoshortcut.kube.resources import Resource
@@ -44,7 +43,7 @@ def post(
         "lastTimestamp": stamp,
     }
     with api_call(central, Action("create", EVENT, namespace)):
-        CoreV1Api(central.api).create_namespaced_event(namespace, CoreV1Event.model_validate(body))
+        rest.request(central, "POST", rest.path(EVENT, namespace), body=body)
 
 
 def about(central: Cluster, resource: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -52,8 +51,6 @@ def about(central: Cluster, resource: Mapping[str, Any]) -> list[dict[str, Any]]
     metadata = resource["metadata"]
     namespace = metadata["namespace"]
     with api_call(central, Action("list", EVENT, namespace)):
-        listed = CoreV1Api(central.api).list_namespaced_event(
-            namespace, field_selector=f"involvedObject.uid={metadata.get('uid')}"
+        return liqo.list_objects(
+            central, EVENT, namespace, fields=f"involvedObject.uid={metadata.get('uid')}"
         )
-    items = central.api.sanitize_for_serialization(listed).get("items") or []
-    return [dict(item) for item in items]

@@ -14,28 +14,14 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Literal
-
-from kubernetes.client import (
-    AppsV1Api,
-    CoreV1Api,
-    CustomObjectsApi,
-    DiscoveryV1Api,
-    V1ConfigMap,
-    V1Namespace,
-)
+from typing import Any, Literal
 
 from liqoshortcut.errors import PreconditionFailed
+from liqoshortcut.kube import rest
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import Action, Conflict, NotFound, api_call
 from liqoshortcut.kube.resources import (
-    CONFIG_MAP,
-    DEPLOYMENT,
-    ENDPOINT_SLICE,
-    NAMESPACE,
-    NODE,
     SECRET,
-    SERVICE,
     Resource,
 )
 
@@ -60,7 +46,9 @@ def get(
     """The object, or None when it does not exist; ``fix`` is the advice on a 403."""
     try:
         with api_call(cluster, Action("get", resource, namespace, name), fix=fix):
-            return _manifest(cluster, _read(cluster, resource, name, namespace))
+            return rest.request(
+                cluster, "GET", rest.path(resource, _scope(resource, namespace), name)
+            )
     except NotFound:
         return None
 
@@ -72,14 +60,19 @@ def list_objects(
     labels: Mapping[str, str] | None = None,
     *,
     fix: str | None = None,
+    fields: str | None = None,
 ) -> list[Manifest]:
-    """The objects matching every label in ``labels`` (all objects when None).
+    """The objects matching every label in ``labels`` (all objects when None), in ``namespace``
+    or, for a namespaced kind without one, in all namespaces; ``fields`` is a field selector.
 
     ``fix`` is the advice given if the credentials may not list them (see `errors.api_call`).
     """
-    selector = ",".join(f"{key}={value}" for key, value in (labels or {}).items()) or None
+    selector = ",".join(f"{key}={value}" for key, value in (labels or {}).items())
+    query = [("labelSelector", selector)] if selector else []
+    if fields:
+        query.append(("fieldSelector", fields))
     with api_call(cluster, Action("list", resource, namespace), fix=fix):
-        listed = _manifest(cluster, _list(cluster, resource, namespace, selector))
+        listed = rest.request(cluster, "GET", rest.path(resource, namespace), query=query)
     items = listed.get("items") or []
     return [dict(item, apiVersion=resource.api_version, kind=resource.kind) for item in items]
 
@@ -93,31 +86,9 @@ def create(
     and ConfigMaps, the record of a shortcut in the central cluster.
     """
     namespace, name = _where(manifest)
-    dry = "All" if dry_run else None
+    where = rest.path(resource, _scope(resource, namespace))
     with api_call(cluster, Action("create", resource, namespace, name)):
-        created: object
-        if resource == NAMESPACE:
-            created = CoreV1Api(cluster.api).create_namespace(
-                V1Namespace.model_validate(manifest), dry_run=dry, field_manager=FIELD_MANAGER
-            )
-        elif resource == CONFIG_MAP:
-            created = CoreV1Api(cluster.api).create_namespaced_config_map(
-                _required(namespace, manifest),
-                V1ConfigMap.model_validate(manifest),
-                dry_run=dry,
-                field_manager=FIELD_MANAGER,
-            )
-        else:
-            created = _custom(cluster).create_namespaced_custom_object(
-                resource.group,
-                resource.version,
-                _required(namespace, manifest),
-                resource.plural,
-                manifest,
-                dry_run=dry,
-                field_manager=FIELD_MANAGER,
-            )
-    return _manifest(cluster, created)
+        return rest.request(cluster, "POST", where, query=_writing(dry_run), body=manifest)
 
 
 def update(
@@ -128,29 +99,31 @@ def update(
     A concurrent change makes this fail with `Conflict` rather than overwrite it.
     """
     namespace, name = _where(manifest)
-    dry = "All" if dry_run else None
+    where = rest.path(resource, _scope(resource, namespace), _required(name, manifest))
     with api_call(cluster, Action("update", resource, namespace, name)):
-        replaced: object
-        if resource == CONFIG_MAP:
-            replaced = CoreV1Api(cluster.api).replace_namespaced_config_map(
-                _required(name, manifest),
-                _required(namespace, manifest),
-                V1ConfigMap.model_validate(manifest),
-                dry_run=dry,
-                field_manager=FIELD_MANAGER,
-            )
-        else:
-            replaced = _custom(cluster).replace_namespaced_custom_object(
-                resource.group,
-                resource.version,
-                _required(namespace, manifest),
-                resource.plural,
-                _required(name, manifest),
-                manifest,
-                dry_run=dry,
-                field_manager=FIELD_MANAGER,
-            )
-    return _manifest(cluster, replaced)
+        return rest.request(cluster, "PUT", where, query=_writing(dry_run), body=manifest)
+
+
+def patch(
+    cluster: Cluster,
+    resource: Resource,
+    name: str,
+    namespace: str | None,
+    change: Mapping[str, Any],
+    *,
+    subresource: str | None = None,
+) -> Manifest:
+    """Merge-patch ``change`` onto the object (or its ``subresource``); None values remove."""
+    where = rest.path(resource, _scope(resource, namespace), name, subresource)
+    with api_call(cluster, Action("patch", resource, namespace, name)):
+        return rest.request(
+            cluster,
+            "PATCH",
+            where,
+            query=_writing(False),
+            body=change,
+            content_type=rest.MERGE_PATCH,
+        )
 
 
 def patch_status(
@@ -161,16 +134,7 @@ def patch_status(
     metadata = current["metadata"]
     namespace, name = metadata.get("namespace"), metadata["name"]
     body = {"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": status}
-    with api_call(cluster, Action("patch", resource, namespace, name)):
-        _custom(cluster).patch_namespaced_custom_object_status(
-            resource.group,
-            resource.version,
-            _ns(namespace),
-            resource.plural,
-            name,
-            body,
-            _content_type="application/merge-patch+json",
-        )
+    patch(cluster, resource, name, namespace, body, subresource="status")
 
 
 def mutate(
@@ -211,27 +175,11 @@ def delete(
     dry_run: bool = False,
 ) -> bool:
     """Ask for the object's deletion (a namespace's too); False when it was already gone."""
-    dry = "All" if dry_run else None
+    query = [("propagationPolicy", propagation), *_dry(dry_run)]
+    where = rest.path(resource, _scope(resource, namespace), name)
     try:
         with api_call(cluster, Action("delete", resource, namespace, name)):
-            if resource == NAMESPACE:
-                CoreV1Api(cluster.api).delete_namespace(
-                    name, propagation_policy=propagation, dry_run=dry
-                )
-            elif resource == CONFIG_MAP:
-                CoreV1Api(cluster.api).delete_namespaced_config_map(
-                    name, _ns(namespace), propagation_policy=propagation, dry_run=dry
-                )
-            else:
-                _custom(cluster).delete_namespaced_custom_object(
-                    resource.group,
-                    resource.version,
-                    _ns(namespace),
-                    resource.plural,
-                    name,
-                    propagation_policy=propagation,
-                    dry_run=dry,
-                )
+            rest.request(cluster, "DELETE", where, query=query)
     except NotFound:
         return False
     return True
@@ -263,8 +211,8 @@ def gateway_public_key(cluster: Cluster, secret_name: str, namespace: str) -> by
     The Secret also holds the gateway's private key: only the public half leaves this function.
     """
     with api_call(cluster, Action("get", SECRET, namespace, secret_name)):
-        secret = CoreV1Api(cluster.api).read_namespaced_secret(secret_name, namespace)
-    encoded = (secret.data or {}).get(PUBLIC_KEY_FIELD)
+        secret = rest.request(cluster, "GET", rest.path(SECRET, namespace, secret_name))
+    encoded = (secret.get("data") or {}).get(PUBLIC_KEY_FIELD)
     if not encoded:
         raise PreconditionFailed(
             f"Secret {namespace}/{secret_name} on {cluster.name} has no {PUBLIC_KEY_FIELD}: "
@@ -273,72 +221,18 @@ def gateway_public_key(cluster: Cluster, secret_name: str, namespace: str) -> by
     return base64.b64decode(encoded)
 
 
-def _read(cluster: Cluster, resource: Resource, name: str, namespace: str | None) -> object:
-    if resource == NAMESPACE:
-        return CoreV1Api(cluster.api).read_namespace(name)
-    if resource == CONFIG_MAP:
-        return CoreV1Api(cluster.api).read_namespaced_config_map(name, _ns(namespace))
-    if resource == SERVICE:
-        return CoreV1Api(cluster.api).read_namespaced_service(name, _ns(namespace))
-    if resource == DEPLOYMENT:
-        return AppsV1Api(cluster.api).read_namespaced_deployment(name, _ns(namespace))
-    if not resource.is_liqo:
-        raise ValueError(f"no reader for {resource.qualified}")  # a programming error
-    if not resource.namespaced:
-        return _custom(cluster).get_cluster_custom_object(
-            resource.group, resource.version, resource.plural, name
-        )
-    return _custom(cluster).get_namespaced_custom_object(
-        resource.group, resource.version, _ns(namespace), resource.plural, name
-    )
+def _writing(dry_run: bool) -> list[tuple[str, str]]:
+    """The query of a create, update or patch: this tool's field manager, the dry run if asked."""
+    return [("fieldManager", FIELD_MANAGER), *_dry(dry_run)]
 
 
-def _list(
-    cluster: Cluster, resource: Resource, namespace: str | None, selector: str | None
-) -> object:
-    if resource == CONFIG_MAP:
-        return CoreV1Api(cluster.api).list_namespaced_config_map(
-            _ns(namespace), label_selector=selector
-        )
-    if resource == DEPLOYMENT:
-        return AppsV1Api(cluster.api).list_namespaced_deployment(
-            _ns(namespace), label_selector=selector
-        )
-    cluster_wide = _CLUSTER_WIDE_LISTERS.get(resource)
-    if cluster_wide is not None and namespace is None:
-        return cluster_wide(cluster)(label_selector=selector)
-    if not resource.is_liqo:
-        raise ValueError(f"no lister for {resource.qualified}")  # a programming error
-    if not resource.namespaced or namespace is None:  # a namespaced kind: in all namespaces
-        return _custom(cluster).list_cluster_custom_object(
-            resource.group, resource.version, resource.plural, label_selector=selector
-        )
-    return _custom(cluster).list_namespaced_custom_object(
-        resource.group, resource.version, _ns(namespace), resource.plural, label_selector=selector
-    )
+def _dry(dry_run: bool) -> list[tuple[str, str]]:
+    return [("dryRun", "All")] if dry_run else []
 
 
-# What central's traffic policy lists across all namespaces (`kube.traffic`).
-_CLUSTER_WIDE_LISTERS: Final[dict[Resource, Callable[[Cluster], Callable[..., object]]]] = {
-    NAMESPACE: lambda cluster: CoreV1Api(cluster.api).list_namespace,
-    NODE: lambda cluster: CoreV1Api(cluster.api).list_node,
-    SERVICE: lambda cluster: CoreV1Api(cluster.api).list_service_for_all_namespaces,
-    ENDPOINT_SLICE: lambda cluster: (
-        DiscoveryV1Api(cluster.api).list_endpoint_slice_for_all_namespaces
-    ),
-}
-
-
-def _custom(cluster: Cluster) -> CustomObjectsApi:
-    return CustomObjectsApi(cluster.api)
-
-
-def _manifest(cluster: Cluster, obj: object) -> Manifest:
-    """A typed model or a custom object's JSON as a plain dict in the API's JSON shape."""
-    value = cluster.api.sanitize_for_serialization(obj)
-    if not isinstance(value, dict):
-        raise TypeError(f"expected an object from {cluster.name}, got {type(value).__name__}")
-    return value
+def _scope(resource: Resource, namespace: str | None) -> str | None:
+    """The namespace of one object's path; a namespaced object needs one."""
+    return _ns(namespace) if resource.namespaced else None
 
 
 def _where(manifest: Manifest) -> tuple[str | None, str | None]:

@@ -14,15 +14,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, Final
 
-from kubernetes.client import CoreV1Api
-
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL
 from liqoshortcut.core.observed import ConnectionSeen
 from liqoshortcut.core.routing import Change, ServiceView
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.discovery import CONTROLLER_MANAGER_LABELS
-from liqoshortcut.kube.errors import AccessDenied, Action, NotFound, api_call
+from liqoshortcut.kube.errors import AccessDenied, NotFound
 from liqoshortcut.kube.resources import (
     CONFIGURATION,
     CONNECTION,
@@ -82,13 +80,7 @@ def _labels(obj: Mapping[str, Any]) -> dict[str, str]:
 def annotate(central: Cluster, change: Change) -> None:
     """Merge-patch the change's annotations onto its Service (a None value removes one)."""
     namespace, name = change.service
-    with api_call(central, Action("patch", SERVICE, namespace, name)):
-        CoreV1Api(central.api).patch_namespaced_service(
-            name,
-            namespace,
-            {"metadata": {"annotations": change.annotations}},
-            _content_type="application/merge-patch+json",
-        )
+    liqo.patch(central, SERVICE, name, namespace, {"metadata": {"annotations": change.annotations}})
 
 
 def hub_connections(central: Cluster) -> dict[str, ConnectionSeen]:

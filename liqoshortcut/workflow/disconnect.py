@@ -27,7 +27,6 @@ from liqoshortcut.kube.resources import (
 )
 from liqoshortcut.workflow.execute import at_once
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
-from liqoshortcut.workflow.steps import gone
 from liqoshortcut.workflow.waiting import Deadline, WaitTimedOut
 
 # PublicKeys first: they would go with their gateways anyway, but only when the garbage collector
@@ -36,44 +35,81 @@ TEARDOWN_ORDER = (PUBLIC_KEY, GATEWAY_CLIENT, GATEWAY_SERVER, CONFIGURATION, NAM
 
 
 def disconnect(
-    plan: Plan, clusters: Mapping[str, Cluster], deadline: Deadline, report: Reporter
+    plan: Plan,
+    clusters: Mapping[str, Cluster],
+    deadline: Deadline,
+    report: Reporter,
+    *,
+    wait: bool = True,
 ) -> int:
     """Remove every object of ``plan``'s shortcut from both edges; returns how many there were.
 
     Only the plan's shortcut name and edges are used: objects are found by label, whatever their
     names, so a teardown also finds what an older or interrupted run made. Each edge's objects
-    depend only on each other, so the two edges are torn down at once.
+    depend only on each other, so the two edges are torn down at once. As liqoctl does, each
+    deletion is asked for in order without waiting for the one before to finish; with ``wait``
+    the run then waits until all of them are gone (finalizers done).
     """
     edges = (plan.edges[Side.CLIENT], plan.edges[Side.SERVER])
     calls = [
-        partial(_tear_down, plan.shortcut, clusters[edge.name], edge, deadline, report)
+        partial(_tear_down, plan.shortcut, clusters[edge.name], edge, deadline, report, wait)
         for edge in edges
     ]
     return sum(at_once(calls, deadline))
 
 
+Deleted = tuple[Resource, str, str | None]  # the resource, the name and the namespace
+
+
 def _tear_down(
-    shortcut: str, cluster: Cluster, edge: PlannedEdge, deadline: Deadline, report: Reporter
+    shortcut: str,
+    cluster: Cluster,
+    edge: PlannedEdge,
+    deadline: Deadline,
+    report: Reporter,
+    wait: bool,
 ) -> int:
-    removed = 0
+    deleted: list[Deleted] = []
     for resource in TEARDOWN_ORDER:
         namespace = None if resource is NAMESPACE else edge.namespace
         for name in _our_objects(shortcut, cluster, edge, resource):
-            what = f"delete {resource.kind} {namespace + '/' if namespace else ''}{name}"
-            report(ProgressEvent(Phase.STARTED, what, cluster.name))
             liqo.delete(cluster, resource, name, namespace)
-            try:
-                deadline.poll(
-                    f"{what} on {cluster.name}", partial(gone, cluster, resource, name, namespace)
+            report(
+                ProgressEvent(
+                    Phase.DONE, f"delete {_object(resource, name, namespace)}", cluster.name
                 )
-            except WaitTimedOut:
-                raise RollbackIncomplete(
-                    f"timed out deleting {what[len('delete ') :]} on {cluster.name}; "
-                    "run the same command again"
-                ) from None
-            report(ProgressEvent(Phase.DONE, what, cluster.name))
-            removed += 1
-    return removed
+            )
+            deleted.append((resource, name, namespace))
+    if wait and deleted:
+        _wait_gone(cluster, deleted, deadline, report)
+    return len(deleted)
+
+
+def _wait_gone(
+    cluster: Cluster, deleted: list[Deleted], deadline: Deadline, report: Reporter
+) -> None:
+    """Wait until every deleted object is gone; a deleted namespace stands for its contents."""
+    namespaces = [item for item in deleted if item[0] is NAMESPACE]
+    left = namespaces or list(deleted)
+    what = f"wait for {' and '.join(_object(*item) for item in left)} to be gone"
+
+    def all_gone() -> bool | None:
+        left[:] = [item for item in left if liqo.get(cluster, *item) is not None]
+        return None if left else True
+
+    report(ProgressEvent(Phase.STARTED, what, cluster.name))
+    try:
+        deadline.poll(f"{what.removeprefix('wait for ')} on {cluster.name}", all_gone)
+    except WaitTimedOut:
+        raise RollbackIncomplete(
+            f"timed out waiting for {', '.join(_object(*item) for item in left)} to be gone on "
+            f"{cluster.name}; run the same command again"
+        ) from None
+    report(ProgressEvent(Phase.DONE, what, cluster.name))
+
+
+def _object(resource: Resource, name: str, namespace: str | None) -> str:
+    return f"{resource.kind} {namespace + '/' if namespace else ''}{name}"
 
 
 def _our_objects(

@@ -5,7 +5,8 @@ anyone else's is refused, and a new one is journalled as soon as the API server 
 rollback finds it. With ``repair`` (the operator's reconcile) ours is also compared with what the
 plan would create now, and one that has drifted (other gateway settings, a gateway recreated
 under a PublicKey) is deleted and created anew; one on its way out is waited out and recreated.
-CHECK reads once; WAIT polls under the run's deadline (Liqo's peering user may not watch). The
+CHECK reads once; WAIT follows a watch under the run's deadline, or polls where the credentials
+may not watch (Liqo's peering user). The
 values later steps need (the server's endpoint, each gateway's public key and uid) are returned
 as the step's outputs; the plan says which step needs which (`Step.pending`).
 """
@@ -22,20 +23,15 @@ from liqoshortcut.core.plan import Action, Condition, Output, Outputs, Step
 from liqoshortcut.errors import PreconditionFailed, ShortcutError
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
-from liqoshortcut.kube.resources import (
-    CONFIGURATION,
-    CONNECTION,
-    DEPLOYMENT,
-    Resource,
-    by_kind,
-)
+from liqoshortcut.kube.resources import Resource, by_kind
+from liqoshortcut.kube.watch import Follow, WatchDenied
 from liqoshortcut.workflow.foreign import find_ours
 from liqoshortcut.workflow.journal import Journal, ObjectRef
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
 from liqoshortcut.workflow.waiting import Deadline
 
-# Looks once at a step's object: the outputs if its condition holds, None if not (yet).
-Observation = Callable[[Cluster, Step], Outputs | None]
+# Judges a wait's objects as they are now: the outputs if its condition holds, None if not (yet).
+Judge = Callable[[Cluster, list[liqo.Manifest]], Outputs | None]
 
 
 class EdgeSteps:
@@ -57,6 +53,8 @@ class EdgeSteps:
         self.report = report
         self.journal = journal
         self.repair = repair
+        # (cluster, resource) pairs whose watch was refused (Liqo's peering user): polled.
+        self.unwatchable: set[tuple[str, Resource]] = set()
 
     def __call__(self, step: Step, produced: Mapping[str, Outputs]) -> Outputs:
         cluster = self.clusters[step.cluster]
@@ -65,13 +63,29 @@ class EdgeSteps:
         if step.action is Action.CHECK and step.condition is Condition.TEMPLATE_EXISTS:
             return self._reported(cluster, step, lambda: _require_template(cluster, step))
         if step.action is Action.WAIT and step.condition is not None:
-            observe = WAITS[step.condition]
-            # "wait for X" is the step; the timeout message says "waiting for X".
-            what = f"{step.what.removeprefix('wait for ')} on {cluster.name}"
-            return self._reported(
-                cluster, step, lambda: self.deadline.poll(what, lambda: observe(cluster, step))
-            )
+            return self._reported(cluster, step, lambda: self._await(cluster, step))
         raise ValueError(f"no way to run step {step.id} ({step.action}, {step.condition})")
+
+    def _await(self, cluster: Cluster, step: Step) -> Outputs:
+        """Wait for ``step``'s condition: by watch, unless this cluster refused one for the kind."""
+        judge = WAITS[step.condition] if step.condition else None
+        if judge is None:
+            raise ValueError(f"step {step.id} waits for nothing")  # a programming error
+        # "wait for X" is the step; the timeout message says "waiting for X".
+        what = f"{step.what.removeprefix('wait for ')} on {cluster.name}"
+        resource = by_kind(step.kind)
+        if (cluster.name, resource) not in self.unwatchable:
+            try:
+                return self.deadline.follow(
+                    what,
+                    lambda: Follow(
+                        cluster, resource, step.namespace, name=step.name, labels=step.selector
+                    ),
+                    lambda objects: judge(cluster, objects),
+                )
+            except WatchDenied:
+                self.unwatchable.add((cluster.name, resource))
+        return self.deadline.poll(what, lambda: judge(cluster, _read(cluster, resource, step)))
 
     def _ensure(self, cluster: Cluster, step: Step, produced: Mapping[str, Outputs]) -> Outputs:
         """The object as it is on the cluster: ours if present, else created and journalled."""
@@ -153,33 +167,39 @@ def _namespace(step: Step) -> str:
     return step.namespace
 
 
-def _status(cluster: Cluster, step: Step) -> liqo.Manifest:
-    found = liqo.get(cluster, by_kind(step.kind), step.name, step.namespace) or {}
-    return found.get("status") or {}
+def _read(cluster: Cluster, resource: Resource, step: Step) -> list[liqo.Manifest]:
+    """The objects a wait judges, read once: the one named, or those the selector finds."""
+    if step.selector:
+        return liqo.list_objects(cluster, resource, step.namespace, step.selector)
+    found = liqo.get(cluster, resource, step.name, step.namespace)
+    return [] if found is None else [found]
 
 
-def _configured(cluster: Cluster, step: Step) -> Outputs | None:
+def _status(objects: list[liqo.Manifest]) -> liqo.Manifest:
+    return (objects[0].get("status") or {}) if objects else {}
+
+
+def _configured(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
     # Liqo's AreConfigurationNetworkCIDRsConfigured: the condition is True for this generation of
     # the spec.
-    configuration = liqo.get(cluster, CONFIGURATION, step.name, step.namespace) or {}
-    generation = configuration.get("metadata", {}).get("generation")
-    for condition in (configuration.get("status") or {}).get("conditions") or []:
-        if (
-            condition.get("type") == "NetworkCIDRsConfigured"
-            and condition.get("status") == "True"
-            and condition.get("observedGeneration") == generation
-        ):
-            return {}
+    for configuration in objects:
+        generation = configuration.get("metadata", {}).get("generation")
+        for condition in (configuration.get("status") or {}).get("conditions") or []:
+            if (
+                condition.get("type") == "NetworkCIDRsConfigured"
+                and condition.get("status") == "True"
+                and condition.get("observedGeneration") == generation
+            ):
+                return {}
     return None
 
 
-def _pod_ready(cluster: Cluster, step: Step) -> Outputs | None:
-    deployment = liqo.get(cluster, DEPLOYMENT, step.name, step.namespace) or {}
-    return {} if (deployment.get("status") or {}).get("readyReplicas") else None
+def _pod_ready(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
+    return {} if _status(objects).get("readyReplicas") else None
 
 
-def _endpoint(cluster: Cluster, step: Step) -> Outputs | None:
-    reported = _status(cluster, step).get("endpoint") or {}
+def _endpoint(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
+    reported = _status(objects).get("endpoint") or {}
     if not reported.get("addresses"):
         return None
     endpoint = forge.server_endpoint(reported)
@@ -190,21 +210,21 @@ def _endpoint(cluster: Cluster, step: Step) -> Outputs | None:
     }
 
 
-def _key(cluster: Cluster, step: Step) -> Outputs | None:
-    secret = (_status(cluster, step).get("secretRef") or {}).get("name")
+def _key(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
+    secret = (_status(objects).get("secretRef") or {}).get("name")
     if not secret:
         return None
-    key = liqo.gateway_public_key(cluster, secret, _namespace(step))
+    namespace = objects[0]["metadata"]["namespace"]
+    key = liqo.gateway_public_key(cluster, secret, namespace)
     return {Output.PUBLIC_KEY: base64.b64encode(key).decode()}
 
 
-def _connected(cluster: Cluster, step: Step) -> Outputs | None:
-    connections = liqo.list_objects(cluster, CONNECTION, step.namespace, step.selector)
-    states = [(c.get("status") or {}).get("value") for c in connections]
+def _connected(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
+    states = [(c.get("status") or {}).get("value") for c in objects]
     return {} if states == ["Connected"] else None
 
 
-WAITS: Final[Mapping[Condition, Observation]] = {
+WAITS: Final[Mapping[Condition, Judge]] = {
     Condition.CONFIGURED: _configured,
     Condition.POD_READY: _pod_ready,
     Condition.ENDPOINT: _endpoint,

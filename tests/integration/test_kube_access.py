@@ -34,12 +34,14 @@ from liqoshortcut.kube.clients import Cluster, connect
 from liqoshortcut.kube.errors import AccessDenied, ClusterUnreachable
 from liqoshortcut.kube.kubeconfig import kubeconfig_from_bytes, load_kubeconfig
 from liqoshortcut.kube.resources import CONFIGURATION
+from liqoshortcut.kube.watch import Follow, WatchDenied
 
 pytestmark = pytest.mark.integration
 
 EDGE = "edge-a"
 LIQO = "liqo"
 RBAC = "rbac.authorization.k8s.io"
+REMOTE_ID = "liqo.io/remote-cluster-id"
 
 
 def lab_cluster(context: str) -> Cluster:
@@ -258,3 +260,42 @@ def test_the_peering_users_rights_suffice_for_a_configurations_lifecycle(
     assert liqo.delete(edge, CONFIGURATION, remote_id, tenant) is True
     assert liqo.wait_gone(edge, CONFIGURATION, remote_id, tenant, timeout=30)
     assert liqo.delete(edge, CONFIGURATION, remote_id, tenant) is False  # absent: not an error
+
+
+def snapshots_until(follow: Follow, done: Callable[[list[liqo.Manifest]], bool]) -> list[Any]:
+    """The snapshots ``follow`` reports until one is ``done`` (at most 30 s)."""
+    seen: list[Any] = []
+    stop = time.monotonic() + 30
+    while time.monotonic() < stop and not follow.ended:
+        snapshot = follow.changed(timeout=0.5)
+        if snapshot is not None:
+            seen.append(snapshot)
+            if done(snapshot):
+                return seen
+    raise AssertionError(f"the watch reported {seen} and then nothing that was done")
+
+
+def test_a_watch_reports_an_object_as_it_is_and_then_each_change(
+    namespaces: Callable[[str, dict[str, str]], str], unique_name: str
+) -> None:
+    edge = lab_cluster(EDGE)
+    tenant = namespaces(f"liqo-tenant-{unique_name}", {})
+    liqo.create(edge, CONFIGURATION, configuration("first", tenant, unique_name))
+    with Follow(edge, CONFIGURATION, tenant, name="second") as follow:
+        assert follow.changed(timeout=0.5) is None  # not there yet: nothing to report
+        liqo.create(edge, CONFIGURATION, configuration("second", tenant, unique_name))
+        [created] = snapshots_until(follow, lambda objects: len(objects) == 1)[-1]
+        assert created["metadata"]["name"] == "second"  # the field selector left "first" out
+        liqo.delete(edge, CONFIGURATION, "second", tenant)
+        assert snapshots_until(follow, lambda objects: not objects)[-1] == []
+    with Follow(edge, CONFIGURATION, tenant, labels={REMOTE_ID: unique_name}) as follow:
+        [existing] = snapshots_until(follow, lambda objects: len(objects) == 1)[0]
+        assert existing["metadata"]["name"] == "first"  # an existing object comes first, as ADDED
+
+
+def test_the_peering_user_may_not_watch_so_waits_poll(
+    peering_user: tuple[Cluster, str, str],
+) -> None:
+    edge, remote_id, tenant = peering_user
+    with pytest.raises(WatchDenied), Follow(edge, CONFIGURATION, tenant, name=remote_id):
+        pass

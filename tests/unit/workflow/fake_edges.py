@@ -20,6 +20,8 @@ from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import Rejected
 from liqoshortcut.kube.resources import Resource
+from liqoshortcut.kube.watch import WatchDenied
+from liqoshortcut.workflow import steps
 
 Manifest = dict[str, Any]
 Key = tuple[str, str, str | None, str]  # cluster, kind, namespace, name
@@ -49,6 +51,8 @@ class FakeEdges:
         for function in ("get", "list_objects", "create", "delete", "wait_gone"):
             monkeypatch.setattr(liqo, function, getattr(self, function))
         monkeypatch.setattr(liqo, "gateway_public_key", self.gateway_public_key)
+        # These API servers refuse watches, as for Liqo's peering user: every wait polls.
+        monkeypatch.setattr(steps, "Follow", self.refuse_watch)
 
     def put(self, cluster: str, manifest: Manifest) -> Manifest:
         metadata = manifest["metadata"]
@@ -56,6 +60,9 @@ class FakeEdges:
         key = (cluster, manifest["kind"], metadata.get("namespace"), metadata["name"])
         self.objects[key] = manifest
         return manifest
+
+    def refuse_watch(self, cluster: Cluster, resource: Resource, *args: Any, **kw: Any) -> Any:
+        raise WatchDenied(f"may not watch {resource.qualified}")
 
     def kinds_on(self, cluster: str) -> list[str]:
         return sorted(kind for (name, kind, _, _) in self.objects if name == cluster)

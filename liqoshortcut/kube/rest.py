@@ -1,0 +1,77 @@
+"""Requests by resource path, answered as plain JSON, through the cluster's ApiClient.
+
+Why not the generated API classes (CoreV1Api, CustomObjectsApi, ...): importing one builds the
+pydantic models of every type it mentions, about 1.5 s on a laptop before the first request of a
+command that then turns each answer back into a dict anyway. The ApiClient itself still does
+what it is good at: the kubeconfig's authentication, TLS, the connection pool and its timeouts.
+A non-2xx answer raises the client's ApiException, so `errors.api_call` maps failures as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from kubernetes.client.exceptions import ApiException
+
+from liqoshortcut.kube.clients import Cluster
+from liqoshortcut.kube.resources import Resource
+
+Manifest = dict[str, Any]
+Query = Sequence[tuple[str, str]]
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def path(
+    resource: Resource,
+    namespace: str | None = None,
+    name: str | None = None,
+    subresource: str | None = None,
+) -> str:
+    """``/apis/GROUP/VERSION[/namespaces/NS]/PLURAL[/NAME[/SUB]]``; ``/api/v1/...`` for core.
+
+    A namespaced resource without ``namespace`` is the all-namespaces collection.
+    """
+    parts = [f"/apis/{resource.group}/{resource.version}" if resource.group else "/api/v1"]
+    if resource.namespaced and namespace:
+        parts.append(f"namespaces/{quote(namespace, safe='')}")
+    parts.append(resource.plural)
+    if name:
+        parts.append(quote(name, safe=""))
+    if subresource:
+        parts.append(subresource)
+    return "/".join(parts)
+
+
+def request(
+    cluster: Cluster,
+    method: str,
+    resource_path: str,
+    *,
+    query: Query = (),
+    body: Mapping[str, Any] | None = None,
+    content_type: str = "application/json",
+) -> Manifest:
+    """Send one request; the answer's JSON object. Raises ApiException on a non-2xx answer."""
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = content_type
+    serialized = cluster.api.param_serialize(
+        method=method,
+        resource_path=resource_path,
+        query_params=list(query),
+        header_params=headers,
+        body=dict(body) if body is not None else None,
+        auth_settings=["BearerToken"],
+    )
+    response = cluster.api.call_api(*serialized)
+    data = response.read()
+    if not 200 <= response.status <= 299:
+        raise ApiException.from_response(http_resp=response, body=data.decode(), data=None)
+    parsed = json.loads(data) if data else {}
+    if not isinstance(parsed, dict):
+        raise TypeError(f"expected an object from {cluster.name}, got {type(parsed).__name__}")
+    return parsed
