@@ -71,9 +71,9 @@ class ConnectRun:
         self.journal = Journal()
 
     def run(self) -> None:
-        refuse_foreign(self.plan, self.clusters)  # before any change: nothing to undo
+        found = refuse_foreign(self.plan, self.clusters)  # before any change: nothing to undo
         steps = EdgeSteps(
-            self.clusters, self.plan.shortcut, self.deadline, self.report, self.journal
+            self.clusters, self.plan.shortcut, self.deadline, self.report, self.journal, found
         )
         try:
             execute(self.plan, steps, self.deadline)
@@ -121,8 +121,8 @@ def converge(
 ) -> None:
     """Make the edges hold exactly what ``plan`` creates: missing objects made, drifted ones
     replaced, the rest left alone. Idempotent; a failure leaves everything for the next pass."""
-    refuse_foreign(plan, clusters)
-    steps = EdgeSteps(clusters, plan.shortcut, deadline, report, Journal(), repair=True)
+    found = refuse_foreign(plan, clusters)
+    steps = EdgeSteps(clusters, plan.shortcut, deadline, report, Journal(), found, repair=True)
     execute(plan, steps, deadline)
 
 

@@ -17,8 +17,12 @@ from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.resources import by_kind
 
 
-def refuse_foreign(plan: Plan, clusters: Mapping[str, Cluster]) -> None:
-    """Raise PreconditionFailed if anything in the plan's way was not made by this shortcut."""
+def refuse_foreign(plan: Plan, clusters: Mapping[str, Cluster]) -> dict[str, liqo.Manifest | None]:
+    """Raise PreconditionFailed if anything in the plan's way was not made by this shortcut.
+
+    Returns what was found where each CREATE step would create its object (by step id): ours,
+    or None, so that the run does not read each of them a second time.
+    """
     for side in (Side.SERVER, Side.CLIENT):
         edge, peer = plan.edges[side], plan.edges[side.other]
         cluster = clusters[edge.name]
@@ -35,9 +39,11 @@ def refuse_foreign(plan: Plan, clusters: Mapping[str, Cluster]) -> None:
                 "it is left alone: remove it with liqoctl network reset to let liqo-shortcut "
                 "manage the pair"
             )
-    for step in plan.steps:
-        if step.action is Action.CREATE:
-            find_ours(clusters[step.cluster], step, plan.shortcut)
+    return {
+        step.id: find_ours(clusters[step.cluster], step, plan.shortcut)
+        for step in plan.steps
+        if step.action is Action.CREATE
+    }
 
 
 def find_ours(cluster: Cluster, step: Step, shortcut: str) -> liqo.Manifest | None:

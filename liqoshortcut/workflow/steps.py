@@ -1,14 +1,16 @@
 """What one step of a plan does on its edge: check, create or wait, and the values it produces.
 
-CREATE looks the object up by its deterministic name first: ours is kept (a re-run converges),
-anyone else's is refused, and a new one is journalled as soon as the API server has it, so a
-rollback finds it. With ``repair`` (the operator's reconcile) ours is also compared with what the
-plan would create now, and one that has drifted (other gateway settings, a gateway recreated
-under a PublicKey) is deleted and created anew; one on its way out is waited out and recreated.
+CREATE starts from what `refuse_foreign` found by the object's deterministic name just before the
+run: ours is kept (a re-run converges), anyone else's was refused, and a new one is journalled
+as soon as the API server has it, so a rollback finds it; one made in between (a concurrent run
+of the same shortcut) meets AlreadyExists and is then looked up like the others. With ``repair``
+(the operator's reconcile) ours is also compared with what the plan would create now, and one
+that has drifted (other gateway settings, a gateway recreated under a PublicKey) is deleted and
+created anew; one on its way out is waited out and recreated.
 CHECK reads once; WAIT follows a watch under the run's deadline, or polls where the credentials
-may not watch (Liqo's peering user). The
-values later steps need (the server's endpoint, each gateway's public key and uid) are returned
-as the step's outputs; the plan says which step needs which (`Step.pending`).
+may not watch (Liqo's peering user). The values later steps need (the server's endpoint, each
+gateway's public key and uid) are returned as the step's outputs; the plan says which step needs
+which (`Step.pending`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from liqoshortcut.core.plan import Action, Condition, Output, Outputs, Step
 from liqoshortcut.errors import PreconditionFailed, ShortcutError
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
+from liqoshortcut.kube.errors import AlreadyExists
 from liqoshortcut.kube.resources import Resource, by_kind
 from liqoshortcut.kube.watch import Follow, WatchDenied
 from liqoshortcut.workflow.foreign import find_ours
@@ -44,6 +47,7 @@ class EdgeSteps:
         deadline: Deadline,
         report: Reporter,
         journal: Journal,
+        found: Mapping[str, liqo.Manifest | None],
         *,
         repair: bool = False,
     ) -> None:
@@ -53,6 +57,8 @@ class EdgeSteps:
         self.report = report
         self.journal = journal
         self.repair = repair
+        # What `refuse_foreign` found where each CREATE step creates, just before the run.
+        self.found = dict(found)
         # (cluster, resource) pairs whose watch was refused (Liqo's peering user): polled.
         self.unwatchable: set[tuple[str, Resource]] = set()
 
@@ -89,7 +95,8 @@ class EdgeSteps:
 
     def _ensure(self, cluster: Cluster, step: Step, produced: Mapping[str, Outputs]) -> Outputs:
         """The object as it is on the cluster: ours if present, else created and journalled."""
-        existing = find_ours(cluster, step, self.shortcut)
+        # Read just before the run; one made since then meets its create's AlreadyExists.
+        existing = self.found.pop(step.id) if step.id in self.found else None
         manifest = step.resolve(produced)
         if existing is not None and self.repair:
             drifted = drifted_fields(manifest, existing)
@@ -115,7 +122,14 @@ class EdgeSteps:
 
     def _create(self, cluster: Cluster, step: Step, manifest: liqo.Manifest) -> Outputs:
         resource = by_kind(step.kind)
-        created = liqo.create(cluster, resource, manifest)
+        try:
+            created = liqo.create(cluster, resource, manifest)
+        except AlreadyExists:
+            # Made since the run looked (another run of this shortcut, at the same time): ours
+            # is used as it is and not journalled, anyone else's refused.
+            if (made := find_ours(cluster, step, self.shortcut)) is None:
+                raise
+            return _uid(made)
         self.journal.record(
             ObjectRef(
                 step.cluster,

@@ -18,7 +18,7 @@ from kubernetes.client import ApiClient
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
-from liqoshortcut.kube.errors import Rejected
+from liqoshortcut.kube.errors import AlreadyExists, Rejected
 from liqoshortcut.kube.resources import Resource
 from liqoshortcut.kube.watch import WatchDenied
 from liqoshortcut.workflow import steps
@@ -43,6 +43,7 @@ class FakeEdges:
         self.silent: set[str] = set()  # kinds Liqo never reacts to: waits on them hang
         self.stuck: set[Key] = set()  # objects whose deletion never finishes
         self.on_wait: list[Any] = []  # callables run at each Connection poll
+        self.before_create: dict[str, Any] = {}  # by kind: run once, just before its create
         self._uids = itertools.count(1)
         for name in names:
             for kind in ("WgGatewayServerTemplate", "WgGatewayClientTemplate"):
@@ -100,9 +101,19 @@ class FakeEdges:
     def create(
         self, cluster: Cluster, resource: Resource, manifest: Manifest, **_: Any
     ) -> Manifest:
+        if (meanwhile := self.before_create.pop(resource.kind, None)) is not None:
+            meanwhile()
         self.sent.append((cluster.name, copy.deepcopy(manifest)))
         if resource.kind in self.refused:
             raise Rejected(f"create {resource.kind} on {cluster.name}: refused by the test")
+        metadata = manifest["metadata"]
+        if (
+            cluster.name,
+            resource.kind,
+            metadata.get("namespace"),
+            metadata["name"],
+        ) in self.objects:
+            raise AlreadyExists(f"{resource.kind} {metadata['name']} already exists")
         created = self.put(cluster.name, copy.deepcopy(manifest))
         if resource.kind not in self.silent:
             self._react(cluster.name, created)

@@ -18,6 +18,7 @@ import pytest
 from liqoshortcut.core.model import ShortcutSpec
 from liqoshortcut.core.plan import PLACEHOLDER_PREFIX, Action, EdgeFacts, Plan, plan
 from liqoshortcut.errors import Interrupted, PreconditionFailed, RollbackIncomplete, WorkflowFailed
+from liqoshortcut.kube.resources import by_kind
 from liqoshortcut.workflow.connect import ConnectRun
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter, discard
 from liqoshortcut.workflow.steps import WAITS
@@ -122,6 +123,39 @@ def test_an_object_in_the_way_that_is_not_ours_is_refused_before_any_change(
     with pytest.raises(PreconditionFailed, match="exists and was not made by liqo-shortcut"):
         run(edges, built)
     assert edges.sent == []
+
+
+def test_ours_made_meanwhile_by_a_concurrent_run_is_used_and_never_rolled_back(
+    edges: FakeEdges,
+) -> None:
+    built = a_plan()
+    server = built.step("create-gatewayserver@server")
+    key = ("edge-b", "GatewayServer", server.namespace, server.name)
+    cluster = edges.clusters["edge-b"]
+    # The other run sends the same manifest a moment before this one, after this one looked.
+    edges.before_create["GatewayServer"] = lambda: edges.create(
+        cluster, by_kind("GatewayServer"), server.resolve({})
+    )
+    edges.refused.add("PublicKey")  # then this run fails, and rolls back what it made
+    with pytest.raises(WorkflowFailed, match="everything this run created was removed"):
+        run(edges, built)
+    assert key in edges.objects  # the concurrent run's server, which this run used
+    assert key not in edges.deleted
+
+
+def test_anyone_elses_object_made_meanwhile_is_refused_and_the_run_rolled_back(
+    edges: FakeEdges,
+) -> None:
+    built = a_plan()
+    server = built.step("create-gatewayserver@server")
+    metadata = {"name": server.name, "namespace": server.namespace}
+    edges.before_create["GatewayServer"] = lambda: edges.put(
+        "edge-b", {"kind": "GatewayServer", "metadata": dict(metadata)}
+    )
+    with pytest.raises(WorkflowFailed, match="not made by liqo-shortcut; it is left alone; every"):
+        run(edges, built)
+    assert ("edge-b", "GatewayServer", server.namespace, server.name) not in edges.deleted
+    assert [key for key in edges.objects if key[1] in ("Configuration", "Namespace")] == []
 
 
 def test_a_peering_made_by_someone_else_is_refused_before_any_change(edges: FakeEdges) -> None:
