@@ -70,7 +70,10 @@ def _waves_text(plan: Plan) -> str:
         for index, step in enumerate(wave):
             label = f"{number:>3}" if index == 0 else "   "
             lines.append(f"{label}  {step.cluster:<12} {step.what}")
-    lines.append("(steps with one number run at the same time)")
+    lines.append(
+        "(steps with one number can run at the same time; each starts once the steps it needs "
+        "are done)"
+    )
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ Either refuses the whole run up front, so a refusal never leaves half a shortcut
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from liqoshortcut.core.naming import is_owned_by
 from liqoshortcut.core.plan import Action, Plan, Side, Step
@@ -21,28 +22,38 @@ def refuse_foreign(plan: Plan, clusters: Mapping[str, Cluster]) -> dict[str, liq
     """Raise PreconditionFailed if anything in the plan's way was not made by this shortcut.
 
     Returns what was found where each CREATE step would create its object (by step id): ours,
-    or None, so that the run does not read each of them a second time.
+    or None, so that the run does not read each of them a second time. The two edges are read
+    at once; the server's edge is judged first.
     """
-    for side in (Side.SERVER, Side.CLIENT):
-        edge, peer = plan.edges[side], plan.edges[side.other]
-        cluster = clusters[edge.name]
-        foreign = [
-            obj
-            for obj in discovery.peering_objects(cluster, edge.namespace, peer.cluster_id)
-            if not is_owned_by(dict(obj.labels), plan.shortcut)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sides = [
+            pool.submit(_refuse_on, plan, clusters, side) for side in (Side.SERVER, Side.CLIENT)
         ]
-        if foreign:
-            names = ", ".join(f"{obj.kind} {obj.namespace}/{obj.name}" for obj in foreign)
-            raise PreconditionFailed(
-                f"{cluster.name} already has a Liqo network peering with "
-                f"{clusters[peer.name].name} not made by liqo-shortcut ({names}); "
-                "it is left alone: remove it with liqoctl network reset to let liqo-shortcut "
-                "manage the pair"
-            )
+    return {step_id: obj for side in sides for step_id, obj in side.result().items()}
+
+
+def _refuse_on(
+    plan: Plan, clusters: Mapping[str, Cluster], side: Side
+) -> dict[str, liqo.Manifest | None]:
+    edge, peer = plan.edges[side], plan.edges[side.other]
+    cluster = clusters[edge.name]
+    foreign = [
+        obj
+        for obj in discovery.peering_objects(cluster, edge.namespace, peer.cluster_id)
+        if not is_owned_by(dict(obj.labels), plan.shortcut)
+    ]
+    if foreign:
+        names = ", ".join(f"{obj.kind} {obj.namespace}/{obj.name}" for obj in foreign)
+        raise PreconditionFailed(
+            f"{cluster.name} already has a Liqo network peering with "
+            f"{clusters[peer.name].name} not made by liqo-shortcut ({names}); "
+            "it is left alone: remove it with liqoctl network reset to let liqo-shortcut "
+            "manage the pair"
+        )
     return {
-        step.id: find_ours(clusters[step.cluster], step, plan.shortcut)
+        step.id: find_ours(cluster, step, plan.shortcut)
         for step in plan.steps
-        if step.action is Action.CREATE
+        if step.action is Action.CREATE and step.side is side
     }
 
 

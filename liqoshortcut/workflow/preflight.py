@@ -8,6 +8,7 @@ operator, and nothing is written to any cluster until every check has passed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -129,14 +130,28 @@ def check(
     clients (the operator reuses them between passes).
     """
     liqo_namespace = spec.liqo_namespace
-    central_facts = discovery.discover_central(central, liqo_namespace=liqo_namespace)
+
+    def read_central() -> tuple[discovery.CentralFacts, list[discovery.Provider]]:
+        facts = discovery.discover_central(central, liqo_namespace=liqo_namespace)
+        return facts, discovery.providers(central)
+
+    def read_edge(ref: EdgeRef) -> tuple[Cluster, ClusterFacts]:
+        cluster = connector(edge_contexts[ref.name], ref.name)
+        return cluster, discovery.discover(cluster, liqo_namespace=liqo_namespace)
+
+    # The three clusters are read at once (each read is a few round trips in a row); their
+    # failures are then judged in a fixed order, central first, so the message never depends
+    # on which answer came first.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        central_read = pool.submit(read_central)
+        edge_reads = [pool.submit(read_edge, ref) for ref in spec.edges]
+    central_facts, found = central_read.result()
     _require_direct_path_liqo(central.name, central_facts.liqo_version)
-    providers = {p.cluster_id: p for p in discovery.providers(central)}
+    providers = {p.cluster_id: p for p in found}
     edges: dict[str, Edge] = {}
-    for ref in spec.edges:
+    for ref, edge_read in zip(spec.edges, edge_reads, strict=True):
+        cluster, facts = edge_read.result()
         resolved = edge_contexts[ref.name]
-        cluster = connector(resolved, ref.name)
-        facts = discovery.discover(cluster, liqo_namespace=liqo_namespace)
         if facts.cluster_id == central_facts.cluster_id:
             raise UsageError(
                 f"{resolved.context!r} is the central cluster ({facts.cluster_id}): name two edges"
