@@ -16,7 +16,6 @@ import json
 import queue
 import threading
 from collections.abc import Iterator, Mapping
-from types import TracebackType
 from typing import Any, Final
 
 import urllib3.exceptions
@@ -96,12 +95,7 @@ class Follow:
             self.ended = True
         return snapshot
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._response is not None:
             self._response.shutdown()  # unblocks the reader's read at once
         if self._reader is not None:
