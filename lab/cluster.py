@@ -430,13 +430,9 @@ class Lab:
 
         base = [str(kubectl), f"--kubeconfig={kubeconfig_path()}", f"--context={spec.name}"]
         apply = [*base, "apply", "--server-side", "--field-manager=liqo-lab"]
-        subprocess.run(
-            [*apply, *(f"--filename={crd}" for crd in crds)], check=True, capture_output=True
-        )
-        subprocess.run(
-            [*base, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"],
-            check=True,
-            capture_output=True,
+        _run_patiently([*apply, *(f"--filename={crd}" for crd in crds)])
+        _run_patiently(
+            [*base, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]
         )
         install_baseline(api_client(spec.name), spec, self.topology)
 
@@ -555,3 +551,15 @@ def _rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _run_patiently(command: list[str], attempts: int = 3) -> None:
+    """Run a kubectl command, again after a failure: sixteen API servers starting on two cores
+    time requests out now and then. The last failure is raised with what kubectl said."""
+    for attempt in range(1, attempts + 1):
+        done = subprocess.run(command, check=False, capture_output=True, text=True)
+        if done.returncode == 0:
+            return
+        if attempt < attempts:
+            time.sleep(2.0 * attempt)
+    raise RuntimeError(f"{' '.join(command[:4])} ... failed: {done.stderr.strip()[-2000:]}")
