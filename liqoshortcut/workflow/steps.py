@@ -69,14 +69,13 @@ class EdgeSteps:
         if step.action is Action.CHECK and step.condition is Condition.TEMPLATE_EXISTS:
             return self._reported(cluster, step, lambda: _require_template(cluster, step))
         if step.action is Action.WAIT and step.condition is not None:
-            return self._reported(cluster, step, lambda: self._await(cluster, step))
+            judge = WAITS[step.condition]
+            return self._reported(cluster, step, lambda: self._await(cluster, step, judge))
         raise ValueError(f"no way to run step {step.id} ({step.action}, {step.condition})")
 
-    def _await(self, cluster: Cluster, step: Step) -> Outputs:
-        """Wait for ``step``'s condition: by watch, unless this cluster refused one for the kind."""
-        judge = WAITS[step.condition] if step.condition else None
-        if judge is None:
-            raise ValueError(f"step {step.id} waits for nothing")  # a programming error
+    def _await(self, cluster: Cluster, step: Step, judge: Judge) -> Outputs:
+        """Wait until ``judge`` finds ``step``'s condition: by watch, unless this cluster refused
+        one for the kind."""
         # "wait for X" is the step; the timeout message says "waiting for X".
         what = f"{step.what.removeprefix('wait for ')} on {cluster.name}"
         resource = by_kind(step.kind)
