@@ -256,10 +256,14 @@ def test_a_latency_that_stops_advancing_is_unhealthy(
         timeout=STALE_AFTER + 10 + FALLBACK_BOUND,
     )
     assert connection_state(kube, "edge-b", "edge-a") == "Connected"  # frozen, not dropped
-    resource = shortcuts.get()
-    assert resource is not None
-    message = condition(resource, "DirectPathActive")["message"]
-    assert f"edge-b's Connection latency has not been refreshed for {STALE_AFTER:g}s" in message
+    stale = f"edge-b's Connection latency has not been refreshed for {STALE_AFTER:g}s"
+
+    def says_stale() -> bool:
+        resource = shortcuts.get()
+        return resource is not None and stale in condition(resource, "DirectPathActive")["message"]
+
+    # A round patches the Services first and the status after them: one round at most.
+    until("the status saying why", says_stale, timeout=10)
     set_emulator_faults({})
     until("both routed again", lambda: routed(kube, apps, "both"), timeout=60)
 
