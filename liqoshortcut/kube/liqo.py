@@ -67,8 +67,7 @@ def list_objects(
 
     ``fix`` is the advice given if the credentials may not list them (see `errors.api_call`).
     """
-    selector = ",".join(f"{key}={value}" for key, value in (labels or {}).items())
-    query = [("labelSelector", selector)] if selector else []
+    query = [("labelSelector", rest.label_selector(labels))] if labels else []
     if fields:
         query.append(("fieldSelector", fields))
     with api_call(cluster, Action("list", resource, namespace), fix=fix):

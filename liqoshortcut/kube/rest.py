@@ -46,7 +46,12 @@ def path(
     return "/".join(parts)
 
 
-def request(
+def label_selector(labels: Mapping[str, str]) -> str:
+    """``key=value,...``: every label must match."""
+    return ",".join(f"{key}={value}" for key, value in labels.items())
+
+
+def send(
     cluster: Cluster,
     method: str,
     resource_path: str,
@@ -54,8 +59,8 @@ def request(
     query: Query = (),
     body: Mapping[str, Any] | None = None,
     content_type: str = "application/json",
-) -> Manifest:
-    """Send one request; the answer's JSON object. Raises ApiException on a non-2xx answer."""
+) -> Any:
+    """Send one request; the answer unread (a watch reads it as a stream), whatever its status."""
     headers = {"Accept": "application/json"}
     if body is not None:
         headers["Content-Type"] = content_type
@@ -67,10 +72,28 @@ def request(
         body=dict(body) if body is not None else None,
         auth_settings=["BearerToken"],
     )
-    response = cluster.api.call_api(*serialized)
-    data = response.read()
-    if not 200 <= response.status <= 299:
-        raise ApiException.from_response(http_resp=response, body=data.decode(), data=None)
+    return cluster.api.call_api(*serialized)
+
+
+def raise_for_status(answer: Any) -> None:
+    """Raise the client's ApiException for a non-2xx answer (its body read for the message)."""
+    if not 200 <= answer.status <= 299:
+        raise ApiException.from_response(http_resp=answer, body=answer.read().decode(), data=None)
+
+
+def request(
+    cluster: Cluster,
+    method: str,
+    resource_path: str,
+    *,
+    query: Query = (),
+    body: Mapping[str, Any] | None = None,
+    content_type: str = "application/json",
+) -> Manifest:
+    """Send one request; the answer's JSON object. Raises ApiException on a non-2xx answer."""
+    answer = send(cluster, method, resource_path, query=query, body=body, content_type=content_type)
+    raise_for_status(answer)
+    data = answer.read()
     parsed = json.loads(data) if data else {}
     if not isinstance(parsed, dict):
         raise TypeError(f"expected an object from {cluster.name}, got {type(parsed).__name__}")

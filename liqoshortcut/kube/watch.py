@@ -19,7 +19,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import urllib3.exceptions
-from kubernetes.client.exceptions import ApiException
 
 from liqoshortcut.kube import rest
 from liqoshortcut.kube.clients import Cluster
@@ -54,7 +53,7 @@ class Follow:
         if name:
             query.append(("fieldSelector", f"metadata.name={name}"))
         if labels:
-            query.append(("labelSelector", ",".join(f"{k}={v}" for k, v in labels.items())))
+            query.append(("labelSelector", rest.label_selector(labels)))
         self._query = query
         self._snapshots: queue.Queue[list[Manifest] | None] = queue.Queue()
         self._response: urllib3.BaseHTTPResponse | None = None
@@ -62,21 +61,13 @@ class Follow:
         self.ended = False
 
     def __enter__(self) -> Follow:
-        serialized = self.cluster.api.param_serialize(
-            method="GET",
-            resource_path=rest.path(self.resource, self.namespace),
-            query_params=self._query,
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-        )
+        where = rest.path(self.resource, self.namespace)
         with api_call(self.cluster, Action("watch", self.resource, self.namespace)):
-            answer = self.cluster.api.call_api(*serialized)
+            answer = rest.send(self.cluster, "GET", where, query=self._query)
             if answer.status == 403:
                 answer.response.release_conn()
                 raise WatchDenied(f"may not watch {self.resource.qualified}")
-            if not 200 <= answer.status <= 299:
-                data = answer.read()
-                raise ApiException.from_response(http_resp=answer, body=data.decode(), data=None)
+            rest.raise_for_status(answer)
         self._response = answer.response
         self._reader = threading.Thread(target=self._read, daemon=True, name="watch")
         self._reader.start()
