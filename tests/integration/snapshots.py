@@ -8,7 +8,7 @@ difference, not only one that left something behind.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubernetes import client
@@ -52,6 +52,19 @@ def snapshot(kube: Callable[[str], ApiClient]) -> Snapshot:
             objects.add(("configmaps", where, f"{cm.metadata.uid}@{cm.metadata.resource_version}"))
         found[name] = objects
     return found
+
+
+def delete_namespaces(api: ApiClient, names: Iterable[str], timeout: float = 90) -> None:
+    """Delete ``names`` and wait until they are gone: a namespace still terminating while the
+    next test snapshots the cluster would show up there as a change that test did not make."""
+    core = client.CoreV1Api(api)
+    waiting = set(names)
+    for name in waiting:
+        core.delete_namespace(name)
+    deadline = time.monotonic() + timeout
+    while waiting & {str(ns.metadata.name) for ns in core.list_namespace().items if ns.metadata}:
+        assert time.monotonic() < deadline, f"namespaces {sorted(waiting)} never went"
+        time.sleep(0.5)
 
 
 def settled(kube: Callable[[str], ApiClient], expected: Snapshot, timeout: float = 60) -> Snapshot:

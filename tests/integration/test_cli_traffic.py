@@ -26,7 +26,7 @@ from lab.workloads import list_workloads, offload, remove
 from liqoshortcut.core.routing import ROUTED_BY, USE_DIRECT_CONNECTIONS
 from liqoshortcut.errors import ExitCode
 from tests.integration.conftest import Kubectl
-from tests.integration.snapshots import settled, snapshot
+from tests.integration.snapshots import delete_namespaces, settled, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -45,14 +45,7 @@ def namespace(lab: Lab, kube: Clients, unique_name: str) -> Iterator[str]:
     api = kube("central")
     for workload in list_workloads(api, unique_name):
         remove(api, unique_name, workload.app)
-    core = client.CoreV1Api(api)
-    core.delete_namespace(unique_name)
-    deadline = time.monotonic() + 90
-    while any(
-        ns.metadata and ns.metadata.name == unique_name for ns in core.list_namespace().items
-    ):
-        assert time.monotonic() < deadline, f"namespace {unique_name} never went"
-        time.sleep(0.5)
+    delete_namespaces(api, [unique_name])
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from deploy.generate import CHART
 from lab import build
 from liqoshortcut.core.crd import CRD_NAME, crd_yaml
 from tests.integration.conftest import Kubectl
+from tests.integration.snapshots import delete_namespaces
 
 pytestmark = pytest.mark.integration
 
@@ -89,8 +90,7 @@ def namespaces(kube: Callable[[str], ApiClient]) -> Iterator[dict[str, str]]:
     for name in names.values():
         core.create_namespace(V1Namespace(metadata=V1ObjectMeta(name=name, labels=PSS_RESTRICTED)))
     yield names
-    for name in names.values():
-        core.delete_namespace(name)
+    delete_namespaces(kube("central"), names.values())
 
 
 def of_kind(objects: list[Manifest], kind: str) -> list[Manifest]:

@@ -35,6 +35,7 @@ from liqoshortcut.kube.errors import AccessDenied, ClusterUnreachable
 from liqoshortcut.kube.kubeconfig import kubeconfig_from_bytes, load_kubeconfig
 from liqoshortcut.kube.resources import CONFIGURATION
 from liqoshortcut.kube.watch import Follow, WatchDenied
+from tests.integration.snapshots import delete_namespaces
 
 pytestmark = pytest.mark.integration
 
@@ -87,8 +88,7 @@ def namespaces(kube: Callable[[str], ApiClient]) -> Iterator[Callable[[str, dict
         return name
 
     yield make
-    for name in made:
-        core.delete_namespace(name)
+    delete_namespaces(kube(EDGE), made)
 
 
 def test_discovery_reads_each_lab_cluster(lab: Lab) -> None:

@@ -25,7 +25,7 @@ from tests.integration.operator_run import (
     with_token,
 )
 from tests.integration.peering_users import PEER_OF, grant_peering_user, revoke_peering_user
-from tests.integration.snapshots import Snapshot, snapshot
+from tests.integration.snapshots import Snapshot, delete_namespaces, snapshot
 
 VERSION = API_VERSION.split("/")[1]
 NAME = "edge-a--edge-b"
@@ -53,7 +53,7 @@ def namespace(lab: Lab, kube: Callable[[str], ApiClient], shortcut_crd: str) -> 
         custom.patch_namespaced_custom_object(
             API_GROUP, VERSION, name, PLURAL, item["metadata"]["name"], patch
         )
-    core.delete_namespace(name)
+    delete_namespaces(kube("central"), [name])
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,7 @@ from tests.integration.operator.conftest import (
     spec_for,
 )
 from tests.integration.operator_run import OperatorThread, put_secret
+from tests.integration.snapshots import delete_namespaces
 
 # Workloads, peering users and an operator to set up: more than the default 300 s on a busy lab.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -88,7 +89,7 @@ def apps(kube: Callable[[str], ApiClient]) -> Iterator[str]:
     yield namespace
     for app in placed:
         workloads.remove(central, namespace, app)
-    CoreV1Api(central).delete_namespace(namespace)
+    delete_namespaces(central, [namespace])
 
 
 def annotate(
