@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,6 +60,7 @@ class Phase:
     seconds: float
     cpu_seconds: float
     requests: tuple[Request, ...]
+    peak_rss_mib: float
 
     def count(self, writes: bool) -> int:
         return sum((request.verb in WRITES) == writes for request in self.requests)
@@ -79,8 +80,15 @@ class ScaleResult:
     apply: Phase
     steady: Phase
     teardown: Phase
-    peak_rss_mib: float
-    steady_rss_mib: float
+    ready_after: tuple[float, ...]  # seconds from the apply to each Ready seen, in order
+
+    @property
+    def peak_rss_mib(self) -> float:
+        return max(phase.peak_rss_mib for phase in (self.apply, self.steady, self.teardown))
+
+    def ready_share_after(self, share: float) -> float:
+        """Seconds from the apply until ``share`` of the shortcuts were Ready."""
+        return self.ready_after[max(0, round(share * self.shortcuts) - 1)]
 
     @property
     def resync_passes(self) -> float:
@@ -127,21 +135,14 @@ def measure(
         try:
             time.sleep(5)  # kopf logs in, lists the (empty) namespace and starts its watch
             idle_rss, idle_cpu = _rss_mib(operator.pid), _cpu_seconds(operator.pid)
-            samples: list[float] = []
+            ready_after: list[float] = []
             apply = _phase(
                 logs,
                 operator.pid,
-                samples,
-                lambda: _apply_and_wait(central, pairs, operator.pid, samples),
+                lambda sample: _apply_and_wait(central, pairs, sample, ready_after),
             )
-            steady_samples: list[float] = []
-            steady = _phase(
-                logs,
-                operator.pid,
-                steady_samples,
-                lambda: _sample_for(operator.pid, steady_seconds, steady_samples),
-            )
-            teardown = _phase(logs, operator.pid, samples, lambda: _delete_all(central))
+            steady = _phase(logs, operator.pid, lambda sample: _sample_for(steady_seconds, sample))
+            teardown = _phase(logs, operator.pid, lambda sample: _delete_all(central, sample))
         finally:
             operator.terminate()
             operator.wait(60)
@@ -155,8 +156,7 @@ def measure(
             apply=apply,
             steady=steady,
             teardown=teardown,
-            peak_rss_mib=max(samples + steady_samples),
-            steady_rss_mib=max(steady_samples),
+            ready_after=tuple(ready_after),
         )
 
 
@@ -233,8 +233,12 @@ def _resource(first: str, second: str) -> dict[str, Any]:
 
 
 def _apply_and_wait(
-    central: client.ApiClient, pairs: list[tuple[str, str]], pid: int, samples: list[float]
+    central: client.ApiClient,
+    pairs: list[tuple[str, str]],
+    sample: Callable[[], None],
+    ready_after: list[float],
 ) -> None:
+    """Apply a shortcut per pair; ``ready_after`` gets, per shortcut, when it was seen Ready."""
     kubectl = str(build.kube_binaries()["kubectl"])
     documents = yaml.safe_dump_all([_resource(a, b) for a, b in pairs])
     subprocess.run(
@@ -243,16 +247,19 @@ def _apply_and_wait(
         check=True,
         capture_output=True,
     )
-    deadline = time.monotonic() + READY_TIMEOUT
-    while _ready_count(central) < len(pairs):
+    applied = time.monotonic()
+    deadline = applied + READY_TIMEOUT
+    while (ready := _ready_count(central)) < len(pairs):
+        ready_after.extend([time.monotonic() - applied] * (ready - len(ready_after)))
         if time.monotonic() > deadline:
             log = (lab_dir() / "operator.log").read_text(errors="replace")
             raise RuntimeError(
-                f"only {_ready_count(central)} of {len(pairs)} shortcuts Ready after "
+                f"only {ready} of {len(pairs)} shortcuts Ready after "
                 f"{READY_TIMEOUT:.0f}s; the operator's log ends:\n{log[-3000:]}"
             )
-        samples.append(_rss_mib(pid))
+        sample()
         time.sleep(2)
+    ready_after.extend([time.monotonic() - applied] * (len(pairs) - len(ready_after)))
 
 
 def _ready_count(central: client.ApiClient) -> int:
@@ -268,34 +275,37 @@ def _ready_count(central: client.ApiClient) -> int:
     )
 
 
-def _delete_all(central: client.ApiClient) -> None:
+def _delete_all(central: client.ApiClient, sample: Callable[[], None]) -> None:
     custom = client.CustomObjectsApi(central)
     custom.delete_collection_namespaced_custom_object(API_GROUP, VERSION, NAMESPACE, PLURAL)
     deadline = time.monotonic() + READY_TIMEOUT
     while custom.list_namespaced_custom_object(API_GROUP, VERSION, NAMESPACE, PLURAL)["items"]:  # type: ignore[index]
         if time.monotonic() > deadline:
             raise RuntimeError("the shortcuts were not all torn down in time")
+        sample()
         time.sleep(2)
 
 
-def _phase(logs: list[AuditLog], pid: int, samples: list[float], run: Any) -> Phase:
+def _phase(logs: list[AuditLog], pid: int, run: Callable[[Callable[[], None]], None]) -> Phase:
+    """Run ``run``, which calls the sampler it is given now and then (the operator's RSS)."""
     marks = [(log, log.mark()) for log in logs]
     cpu_before = _cpu_seconds(pid)
+    samples = [_rss_mib(pid)]
     start = datetime.now(UTC)
     began = time.monotonic()
-    run()
+    run(lambda: samples.append(_rss_mib(pid)))
     seconds = time.monotonic() - began
     end = datetime.now(UTC)
     samples.append(_rss_mib(pid))
     logged = [request for log, mark in marks for request in log.since(mark)]
     requests = [r for agent in OPERATOR_USER_AGENTS for r in requests_of(logged, agent, start, end)]
-    return Phase(seconds, _cpu_seconds(pid) - cpu_before, tuple(requests))
+    return Phase(seconds, _cpu_seconds(pid) - cpu_before, tuple(requests), max(samples))
 
 
-def _sample_for(pid: int, seconds: float, samples: list[float]) -> None:
+def _sample_for(seconds: float, sample: Callable[[], None]) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        samples.append(_rss_mib(pid))
+        sample()
         time.sleep(5)
 
 
@@ -334,13 +344,18 @@ def markdown(result: ScaleResult) -> str:
         f"{result.peak_rss_mib:.0f} MiB ({result.peak_rss_mib / result.idle_rss_mib:.2f}x the "
         f"idle operator), {'met' if result.peak_rss_mib <= TARGET_RSS_MIB else 'missed'}.",
         "",
-        "| phase | wall | operator CPU | requests | of which writes |",
-        "| --- | --- | --- | --- | --- |",
+        f"Ready after the apply (a poll every 2 s): the first at {result.ready_after[0]:.0f} s, "
+        f"half at {result.ready_share_after(0.5):.0f} s, 90% at "
+        f"{result.ready_share_after(0.9):.0f} s, all at {result.ready_after[-1]:.0f} s.",
+        "",
+        "| phase | wall | operator CPU | operator RSS peak | requests | of which writes |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for label, phase in rows:
         lines.append(
             f"| {label} | {phase.seconds:.1f} s | {phase.cpu_seconds:.1f} s | "
-            f"{len(phase.requests)} | {phase.count(writes=True)} |"
+            f"{phase.peak_rss_mib:.0f} MiB | {len(phase.requests)} | "
+            f"{phase.count(writes=True)} |"
         )
     if steady_writes:
         lines += ["", "Writes in steady state by verb and resource:", ""]

@@ -1,0 +1,46 @@
+"""Benchmark 4's summary: the two targets judged, the Ready timeline, each phase's figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bench.audit import Request
+from bench.operator_scale import Phase, ScaleResult, markdown
+
+AT = datetime(2026, 12, 2, tzinfo=UTC)
+
+
+def request(verb: str, resource: str) -> Request:
+    return Request("edge-1", f"{verb}-{resource}", verb, resource, "liqo-shortcut/0.1", AT)
+
+
+def result(steady_requests: tuple[Request, ...], steady_rss: float) -> ScaleResult:
+    return ScaleResult(
+        edges=4,
+        shortcuts=4,
+        lab_seconds=30.0,
+        lab="5 planes",
+        idle_rss_mib=60.0,
+        idle_cpu_seconds=1.0,
+        apply=Phase(40.0, 12.0, (request("create", "gatewayservers"),), 90.0),
+        steady=Phase(300.0, 6.0, steady_requests, steady_rss),
+        teardown=Phase(20.0, 3.0, (request("delete", "gatewayservers"),), 100.0),
+        ready_after=(8.0, 10.0, 30.0, 40.0),
+    )
+
+
+def test_a_steady_state_of_reads_meets_both_targets() -> None:
+    table = markdown(result((request("get", "connections"),) * 3, steady_rss=95.0))
+    assert "writes per resync pass 0: 0.000 (0 writes over 20 passes), met" in table
+    assert "RSS <= 150 MiB: peak 100 MiB (1.67x the idle operator), met" in table
+    assert "the first at 8 s, half at 10 s, 90% at 40 s, all at 40 s" in table
+    assert "| steady state (5 min) | 300.0 s | 6.0 s | 95 MiB | 3 | 0 |" in table
+    assert "| delete to all gone | 20.0 s | 3.0 s | 100 MiB | 1 | 1 |" in table
+    assert "Writes in steady state" not in table
+
+
+def test_writes_in_steady_state_and_a_large_peak_are_missed_and_listed() -> None:
+    table = markdown(result((request("patch", "virtualnodeshortcuts/status"),) * 2, 160.0))
+    assert "writes per resync pass 0: 0.100 (2 writes over 20 passes), missed" in table
+    assert "peak 160 MiB (2.67x the idle operator), missed" in table
+    assert "- patch virtualnodeshortcuts/status: 2" in table
