@@ -51,6 +51,7 @@ TARGET_RSS_MIB = 150
 WRITES = ("create", "update", "patch", "delete", "deletecollection")
 OPERATOR_USER_AGENTS = ("kopf/", "liqo-shortcut/")
 VERSION = API_VERSION.split("/")[1]
+HEAVIEST = 6  # kinds of request listed per phase, the most frequent first
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ class Phase:
     def count(self, writes: bool) -> int:
         return sum((request.verb in WRITES) == writes for request in self.requests)
 
-    def writes_by_kind(self) -> Counter[str]:
-        return Counter(r.kind for r in self.requests if r.verb in WRITES)
+    def by_kind(self, writes_only: bool = False) -> Counter[str]:
+        return Counter(r.kind for r in self.requests if r.verb in WRITES or not writes_only)
 
 
 @dataclass(frozen=True)
@@ -360,8 +361,12 @@ def markdown(result: ScaleResult) -> str:
     if steady_writes:
         lines += ["", "Writes in steady state by verb and resource:", ""]
         lines += [
-            f"- {kind}: {count}" for kind, count in result.steady.writes_by_kind().most_common()
+            f"- {kind}: {count}"
+            for kind, count in result.steady.by_kind(writes_only=True).most_common()
         ]
+    for label, phase in rows:
+        heaviest = ", ".join(f"{kind} {n}" for kind, n in phase.by_kind().most_common(HEAVIEST))
+        lines += ["", f"The {HEAVIEST} heaviest kinds of request, {label}: {heaviest}."]
     return "\n".join(lines) + "\n"
 
 

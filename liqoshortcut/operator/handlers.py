@@ -33,8 +33,15 @@ from liqoshortcut.core.model import API_GROUP, API_VERSION, PLURAL
 from liqoshortcut.core.pathhealth import HealthSettings
 from liqoshortcut.errors import ShortcutError
 from liqoshortcut.kube.clients import Cluster
-from liqoshortcut.operator.reconcile import EdgeClients, Outcome, reconcile, tear_down
+from liqoshortcut.operator.reconcile import (
+    FACTS_MAX_AGE_SECONDS,
+    EdgeClients,
+    Outcome,
+    reconcile,
+    tear_down,
+)
 from liqoshortcut.operator.router import DEFAULT_HEALTH_INTERVAL, Router
+from liqoshortcut.workflow.facts import RecentFacts
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
 from liqoshortcut.workflow.waiting import Deadline
 
@@ -63,8 +70,9 @@ def backoff(retry: int) -> float:
 
 
 class Shortcuts:
-    """The operator's state across handlers: central's client, edge clients, and per resource a
-    lock (one pass at a time) and the deadline of the pass under way (a teardown cancels it)."""
+    """The operator's state across handlers: central's client, edge clients, the clusters'
+    recently read facts, and per resource a lock (one pass at a time) and the deadline of the
+    pass under way (a teardown cancels it)."""
 
     def __init__(
         self, central: Cluster, options: OperatorOptions, router: Router | None = None
@@ -73,6 +81,7 @@ class Shortcuts:
         self.options = options
         self.router = router
         self.clients = EdgeClients()
+        self.facts = RecentFacts(FACTS_MAX_AGE_SECONDS)
         self._locks: dict[str, threading.Lock] = {}
         self._passes: dict[str, Deadline] = {}
         self._guard = threading.Lock()
@@ -110,6 +119,7 @@ class Shortcuts:
                 body,
                 _reporter(logger, created),
                 clients=self.clients,
+                facts=self.facts,
                 allow_plugins=self.options.allow_plugins,
                 wait_connected=wait,
                 elapsed=elapsed,
@@ -139,6 +149,7 @@ class Shortcuts:
                     body,
                     _reporter(logger, []),
                     clients=self.clients,
+                    facts=self.facts,
                     allow_plugins=self.options.allow_plugins,
                 )
             except ShortcutError as error:

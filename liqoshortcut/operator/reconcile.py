@@ -60,8 +60,9 @@ from liqoshortcut.kube.kubeconfig import ResolvedContext
 from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
 from liqoshortcut.workflow.connect import converge
 from liqoshortcut.workflow.disconnect import disconnect
+from liqoshortcut.workflow.facts import Facts
 from liqoshortcut.workflow.health import connections
-from liqoshortcut.workflow.preflight import Located, Preflight, check, locate
+from liqoshortcut.workflow.preflight import READ_AFRESH, Located, Preflight, check, locate
 from liqoshortcut.workflow.progress import Reporter
 from liqoshortcut.workflow.waiting import Deadline, WaitTimedOut
 
@@ -72,6 +73,9 @@ CLIENT_CACHE_SIZE: Final = 256
 # How long one pass may wait for Liqo (a gateway pod, an endpoint, a Connection) before it lets
 # go of the resource and is requeued: long enough for most waits to end within the pass.
 PASS_BUDGET_SECONDS: Final = 5.0
+# How old the cluster-wide facts a preflight reads may be (`workflow.facts`): passes of the
+# shortcuts that share an edge within this long share one read of it.
+FACTS_MAX_AGE_SECONDS: Final = 10.0
 
 
 def utc_now() -> datetime:
@@ -129,6 +133,7 @@ def reconcile(
     report: Reporter,
     *,
     clients: EdgeClients,
+    facts: Facts = READ_AFRESH,
     allow_plugins: bool = False,
     wait_connected: bool = True,
     budget: float = PASS_BUDGET_SECONDS,
@@ -162,6 +167,7 @@ def reconcile(
             central_namespace=metadata["namespace"],
             wait_connected=wait_connected,
             connector=clients,
+            facts=facts,
         )
         _refuse_an_older_rival(central, resource, _cluster_ids(preflight))
         planned = preflight
@@ -197,6 +203,7 @@ def tear_down(
     report: Reporter,
     *,
     clients: EdgeClients,
+    facts: Facts = READ_AFRESH,
     allow_plugins: bool = False,
 ) -> int:
     """Remove every object of ``resource``'s shortcut from both edges; how many there were.
@@ -210,7 +217,7 @@ def tear_down(
     try:
         spec = parse_spec(resource.get("spec") or {})
         contexts = edge_contexts(central, resource["metadata"]["namespace"], spec, allow_plugins)
-        located = locate(spec, contexts, connector=clients)
+        located = locate(spec, contexts, connector=clients, facts=facts)
     except ShortcutError:
         if touched:
             raise

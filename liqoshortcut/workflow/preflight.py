@@ -23,6 +23,7 @@ from liqoshortcut.kube import discovery
 from liqoshortcut.kube.clients import Cluster, connect
 from liqoshortcut.kube.discovery import ClusterFacts, LiqoVersion
 from liqoshortcut.kube.kubeconfig import Kubeconfig, ResolvedContext
+from liqoshortcut.workflow.facts import Facts
 from liqoshortcut.workflow.steps import missing_template
 
 # Liqo v1.2.0 added the data path that routes offloaded traffic over a provider-to-provider
@@ -31,6 +32,8 @@ DIRECT_PATH_LIQO = (1, 2, 0)
 # The flags a spec field comes from, so a bad value is blamed on the flag the user typed.
 FLAGS = {"server_edge": "--server-edge", "liqo_namespace": "--liqo-namespace"}
 
+
+READ_AFRESH = Facts()
 
 # Makes the client of an edge from its credentials and its name in the spec.
 Connector = Callable[[ResolvedContext, str], Cluster]
@@ -122,22 +125,22 @@ def check(
     central_namespace: str = "default",
     wait_connected: bool = True,
     connector: Connector = connect_named,
+    facts: Facts = READ_AFRESH,
 ) -> Preflight:
     """Reach and check the three clusters, then plan; raise before any change if anything is off.
 
     ``edge_contexts`` holds each of ``spec``'s edges (by name) resolved to credentials: the CLI
     takes them from kubeconfig contexts, the operator from Secrets; ``connector`` makes their
-    clients (the operator reuses them between passes).
+    clients and ``facts`` reads what they hold (the operator reuses both between passes).
     """
     liqo_namespace = spec.liqo_namespace
 
-    def read_central() -> tuple[discovery.CentralFacts, list[discovery.Provider]]:
-        facts = discovery.discover_central(central, liqo_namespace=liqo_namespace)
-        return facts, discovery.providers(central)
+    def read_central() -> tuple[discovery.CentralFacts, tuple[discovery.Provider, ...]]:
+        return facts.central(central, liqo_namespace), facts.providers(central)
 
     def read_edge(ref: EdgeRef) -> tuple[Cluster, ClusterFacts]:
         cluster = connector(edge_contexts[ref.name], ref.name)
-        return cluster, discovery.discover(cluster, liqo_namespace=liqo_namespace)
+        return cluster, facts.edge(cluster, liqo_namespace)
 
     # The three clusters are read at once (each read is a few round trips in a row); their
     # failures are then judged in a fixed order, central first, so the message never depends
@@ -150,20 +153,21 @@ def check(
     providers = {p.cluster_id: p for p in found}
     edges: dict[str, Edge] = {}
     for ref, edge_read in zip(spec.edges, edge_reads, strict=True):
-        cluster, facts = edge_read.result()
+        cluster, found_there = edge_read.result()
         resolved = edge_contexts[ref.name]
-        if facts.cluster_id == central_facts.cluster_id:
+        cluster_id = found_there.cluster_id
+        if cluster_id == central_facts.cluster_id:
             raise UsageError(
-                f"{resolved.context!r} is the central cluster ({facts.cluster_id}): name two edges"
+                f"{resolved.context!r} is the central cluster ({cluster_id}): name two edges"
             )
-        if facts.cluster_id not in providers:
+        if cluster_id not in providers:
             raise PreconditionFailed(
-                f"{ref.name} (cluster ID {facts.cluster_id}) is not a Liqo provider of "
+                f"{ref.name} (cluster ID {cluster_id}) is not a Liqo provider of "
                 f"the central cluster: peer it first (liqoctl peer)"
             )
-        _require_direct_path_liqo(cluster.name, facts.liqo_version)
-        remaps = discovery.central_pod_cidr_remaps(central, providers[facts.cluster_id])
-        edges[ref.name] = Edge(cluster=cluster, facts=facts, central_remaps=remaps)
+        _require_direct_path_liqo(cluster.name, found_there.liqo_version)
+        remaps = facts.pod_cidr_remaps(central, providers[cluster_id])
+        edges[ref.name] = Edge(cluster=cluster, facts=found_there, central_remaps=remaps)
     edge_a, edge_b = (ref.name for ref in spec.edges)
     if edges[edge_a].facts.cluster_id == edges[edge_b].facts.cluster_id:
         raise UsageError(
@@ -196,6 +200,7 @@ def locate(
     edge_contexts: Mapping[str, ResolvedContext],
     *,
     connector: Connector = connect_named,
+    facts: Facts = READ_AFRESH,
 ) -> Located:
     """Reach both edges and plan ``spec`` just far enough to find its objects: the operator's
     teardown, which must work even when an edge is no longer peered with central or has lost
@@ -203,8 +208,7 @@ def locate(
     edges = {}
     for ref in spec.edges:
         cluster = connector(edge_contexts[ref.name], ref.name)
-        facts = discovery.discover(cluster, liqo_namespace=spec.liqo_namespace)
-        edges[ref.name] = Edge(cluster=cluster, facts=facts)
+        edges[ref.name] = Edge(cluster=cluster, facts=facts.edge(cluster, spec.liqo_namespace))
     first, second = (ref.name for ref in spec.edges)
     observed = {
         name: _edge_facts(edge, peer=edges[second if name == first else first])

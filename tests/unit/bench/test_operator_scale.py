@@ -37,6 +37,7 @@ def test_a_steady_state_of_reads_meets_both_targets() -> None:
     assert "| steady state (5 min) | 300.0 s | 6.0 s | 95 MiB | 3 | 0 |" in table
     assert "| delete to all gone | 20.0 s | 3.0 s | 100 MiB | 1 | 1 |" in table
     assert "Writes in steady state" not in table
+    assert "heaviest kinds of request, steady state (5 min): get connections 3." in table
 
 
 def test_writes_in_steady_state_and_a_large_peak_are_missed_and_listed() -> None:
