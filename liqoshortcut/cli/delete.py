@@ -47,23 +47,20 @@ def delete(
 ) -> None:
     """Tear down the shortcut between EDGE_A and EDGE_B; a missing one is not an error."""
     from liqoshortcut.cli.progress import reporter
-    from liqoshortcut.core.gateway import GatewaySettings
     from liqoshortcut.errors import Interrupted, PreconditionFailed
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.disconnect import disconnect
-    from liqoshortcut.workflow.preflight import prepare
+    from liqoshortcut.workflow.preflight import prepare_teardown
     from liqoshortcut.workflow.records import forget, owning_resource
     from liqoshortcut.workflow.routing import service_name, shortcut_key, unroute
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
     deadline = Deadline(timeout_seconds(timeout))
-    preflight = prepare(
+    preflight = prepare_teardown(
         load_kubeconfig(kubeconfig),
         central_context=context,
         edge_contexts=(edge_a, edge_b),
-        server_edge=None,
-        settings=GatewaySettings(),
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
     )

@@ -1,8 +1,9 @@
 """The connect sequence between two edges as data: which step runs on which edge, after what.
 
 The steps and their order are `liqoctl network connect`'s (pkg/liqoctl/network/handler.go
-RunConnect); the dependencies between them say which steps may run on the two edges at once, and
-`teardown` reverses them (`network disconnect`, then `network reset`). Being data, a plan is what
+RunConnect); the dependencies between them say which steps may run on the two edges at once. A
+teardown needs no steps, only where the objects are (`place`): `workflow.disconnect` finds them
+by label, so it also removes what an older or interrupted run made. Being data, a plan is what
 `create --dry-run=client -o yaml` prints, what the workflow executes and what tests check, with no
 cluster in sight. Values only a running sequence learns (the server's endpoint, the gateways'
 public keys and uids) appear in manifests as readable placeholders; each is listed in
@@ -15,7 +16,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from liqoshortcut.core import forge
 from liqoshortcut.core.forge import CLIENT_TEMPLATE, SERVER_TEMPLATE, Manifest
@@ -43,7 +44,6 @@ class Action(StrEnum):
     CHECK = "check"  # read only: refuse before any change
     CREATE = "create"
     WAIT = "wait"
-    DELETE = "delete"  # teardown; only objects carrying both our labels are ever deleted
 
 
 class Condition(StrEnum):
@@ -82,6 +82,25 @@ class EdgeFacts:
     external_cidr: str
     # This edge's tenant namespace for the *other* edge, when it exists; None: the plan creates it
     # (liqoctl's NewCluster with createTenantNs=true).
+    peer_tenant_namespace: str | None = None
+
+
+class Identified(Protocol):
+    """What placing a shortcut needs of an edge: `EdgeFacts` has it, and so has `EdgeIdentity`."""
+
+    @property
+    def cluster_id(self) -> str: ...
+
+    @property
+    def peer_tenant_namespace(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class EdgeIdentity:
+    """An edge as a teardown reads it: which cluster it is, and its tenant namespace for the
+    other edge if it has one."""
+
+    cluster_id: str
     peer_tenant_namespace: str | None = None
 
 
@@ -193,11 +212,17 @@ def placeholders(value: object) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """The ordered steps of one shortcut; ``steps`` is a valid order to run them one by one."""
+class Placement:
+    """Where one shortcut's objects are: its name and, per side, its edge and namespace there."""
 
     shortcut: str
     edges: Mapping[Side, PlannedEdge]
+
+
+@dataclass(frozen=True)
+class Plan(Placement):
+    """The ordered steps of one shortcut; ``steps`` is a valid order to run them one by one."""
+
     steps: tuple[Step, ...]
     ids: Mapping[str, Step] = field(init=False, repr=False, compare=False)
 
@@ -225,32 +250,6 @@ class Plan:
                 manifests[step.cluster].append(step.manifest)
         return manifests
 
-    def teardown(self) -> Plan:
-        """Delete what this plan creates, in reverse: gateways and keys, then Configurations.
-
-        `liqoctl network disconnect` removes the gateways, `network reset` the Configurations;
-        each object goes only after every object created after it and depending on it.
-        """
-        creates = [step for step in self.steps if step.action is Action.CREATE]
-        ancestors = _create_ancestors(self.steps)
-        deletes = []
-        for step in reversed(creates):
-            later = [d.id for d in creates if step.id in ancestors[d.id]]
-            deletes.append(
-                Step(
-                    id=_delete_id(step.id),
-                    side=step.side,
-                    cluster=step.cluster,
-                    action=Action.DELETE,
-                    kind=step.kind,
-                    name=step.name,
-                    namespace=step.namespace,
-                    what=f"delete {_object(step.kind, step.name, step.namespace)}",
-                    after=tuple(_delete_id(d) for d in later),
-                )
-            )
-        return Plan(self.shortcut, self.edges, tuple(deletes))
-
 
 def _put(manifest: Manifest, path: tuple[str | int, ...], value: object) -> None:
     *parents, last = path
@@ -260,67 +259,46 @@ def _put(manifest: Manifest, path: tuple[str | int, ...], value: object) -> None
     target[last] = value
 
 
-def _delete_id(create_id: str) -> str:
-    return "delete" + create_id.removeprefix("create")
-
-
-def _create_ancestors(steps: Iterable[Step]) -> dict[str, set[str]]:
-    """For each step, every CREATE step it transitively depends on."""
-    ancestors: dict[str, set[str]] = {}
-    actions: dict[str, Action] = {}
-    for step in steps:
-        actions[step.id] = step.action
-        found: set[str] = set()
-        for dependency in step.after:
-            found |= ancestors[dependency]
-            if actions[dependency] is Action.CREATE:
-                found.add(dependency)
-        ancestors[step.id] = found
-    return ancestors
-
-
 def _object(kind: str, name: str, namespace: str | None) -> str:
     if not name:
         return f"{kind} in {namespace}"
     return f"{kind} {namespace + '/' if namespace else ''}{name}"
 
 
-def plan(
-    spec: ShortcutSpec,
-    observed: Mapping[str, EdgeFacts],
-    *,
-    wait_connected: bool = True,
-    all_namespaces: bool = False,
-) -> Plan:
-    """The connect sequence for ``spec`` given what was read from each edge (by edge name).
+def place(spec: ShortcutSpec, observed: Mapping[str, Identified]) -> Placement:
+    """Where ``spec``'s objects go, or are, given each edge (by edge name) as read.
 
-    Raises PreconditionFailed when the edges are not what the spec expects. ``all_namespaces``
-    plans the tenant namespaces as created even when they exist: `teardown` uses it, since
-    deleting skips any namespace not carrying our labels.
+    Raises PreconditionFailed when the edges are not what the spec expects.
     """
-    facts = {SERVER: observed[spec.server.name], CLIENT: observed[spec.client.name]}
-    _check_identities(spec, facts)
+    found = {SERVER: observed[spec.server.name], CLIENT: observed[spec.client.name]}
+    _check_identities(spec, found)
     names = {SERVER: spec.server.name, CLIENT: spec.client.name}
     edges = {
         side: PlannedEdge(
             name=names[side],
-            cluster_id=facts[side].cluster_id,
-            namespace=facts[side].peer_tenant_namespace
-            or tenant_namespace(facts[side.other].cluster_id),
+            cluster_id=found[side].cluster_id,
+            namespace=found[side].peer_tenant_namespace
+            or tenant_namespace(found[side.other].cluster_id),
         )
         for side in Side
     }
-    name = shortcut_name(facts[SERVER].cluster_id, facts[CLIENT].cluster_id)
-    builder = _Builder(spec, facts, edges, name)
-    return Plan(name, edges, builder.connect(wait_connected, all_namespaces))
+    return Placement(shortcut_name(found[SERVER].cluster_id, found[CLIENT].cluster_id), edges)
 
 
-def teardown(spec: ShortcutSpec, observed: Mapping[str, EdgeFacts]) -> Plan:
-    """What `delete` removes, in order: everything a `create` of ``spec`` may have made."""
-    return plan(spec, observed, wait_connected=False, all_namespaces=True).teardown()
+def plan(
+    spec: ShortcutSpec, observed: Mapping[str, EdgeFacts], *, wait_connected: bool = True
+) -> Plan:
+    """The connect sequence for ``spec`` given what was read from each edge (by edge name).
+
+    Raises PreconditionFailed when the edges are not what the spec expects.
+    """
+    placed = place(spec, observed)
+    facts = {SERVER: observed[spec.server.name], CLIENT: observed[spec.client.name]}
+    builder = _Builder(spec, facts, placed.edges, placed.shortcut)
+    return Plan(placed.shortcut, placed.edges, builder.connect(wait_connected))
 
 
-def _check_identities(spec: ShortcutSpec, facts: Mapping[Side, EdgeFacts]) -> None:
+def _check_identities(spec: ShortcutSpec, facts: Mapping[Side, Identified]) -> None:
     for side in Side:
         edge = spec.server if side is SERVER else spec.client
         found = facts[side].cluster_id
@@ -383,7 +361,7 @@ class _Builder:
     def step_of(self, step_id: str) -> Step:
         return next(step for step in self.steps if step.id == step_id)
 
-    def connect(self, wait_connected: bool, all_namespaces: bool) -> tuple[Step, ...]:
+    def connect(self, wait_connected: bool) -> tuple[Step, ...]:
         # Templates first, earlier than liqoctl (which checks them after the Configurations), so
         # a missing template refuses the run before anything changes.
         checks = [
@@ -395,7 +373,7 @@ class _Builder:
         liqoctl_order = (CLIENT, SERVER)
         ready_to_write = {side: list(checks) for side in liqoctl_order}
         for side in liqoctl_order:
-            if all_namespaces or self.facts[side].peer_tenant_namespace is None:
+            if self.facts[side].peer_tenant_namespace is None:
                 ready_to_write[side].append(self.create_namespace(side, checks))
         created = {
             side: self.create_configuration(side, ready_to_write[side]) for side in liqoctl_order

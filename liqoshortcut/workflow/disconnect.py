@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import partial
 
 from liqoshortcut.core.naming import is_owned_by, ownership_labels
-from liqoshortcut.core.plan import Plan, PlannedEdge, Side
+from liqoshortcut.core.plan import Placement, PlannedEdge, Side
 from liqoshortcut.errors import RollbackIncomplete
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
@@ -35,7 +35,7 @@ TEARDOWN_ORDER = (PUBLIC_KEY, GATEWAY_CLIENT, GATEWAY_SERVER, CONFIGURATION, NAM
 
 
 def disconnect(
-    plan: Plan,
+    plan: Placement,
     clusters: Mapping[str, Cluster],
     deadline: Deadline,
     report: Reporter,
@@ -44,11 +44,10 @@ def disconnect(
 ) -> int:
     """Remove every object of ``plan``'s shortcut from both edges; returns how many there were.
 
-    Only the plan's shortcut name and edges are used: objects are found by label, whatever their
-    names, so a teardown also finds what an older or interrupted run made. Each edge's objects
-    depend only on each other, so the two edges are torn down at once. As liqoctl does, each
-    deletion is asked for in order without waiting for the one before to finish; with ``wait``
-    the run then waits until all of them are gone (finalizers done).
+    Objects are found by label, whatever their names, so a teardown also finds what an older or
+    interrupted run made. Each edge's objects depend only on each other, so the two edges are
+    torn down at once. As liqoctl does, each deletion is asked for in order without waiting for
+    the one before to finish; with ``wait`` the run then waits until all of them are gone.
     """
     edges = (plan.edges[Side.CLIENT], plan.edges[Side.SERVER])
     calls = [

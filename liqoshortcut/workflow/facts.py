@@ -49,6 +49,15 @@ class Facts:
             lambda: discovery.discover(cluster, liqo_namespace=liqo_namespace),
         )
 
+    def cluster_id(self, cluster: Cluster, liqo_namespace: str) -> str:
+        return self.remember(
+            cluster,
+            ("cluster ID", liqo_namespace),
+            lambda: discovery.cluster_id_of(
+                cluster, discovery.cluster_id_configmap(cluster, liqo_namespace)
+            ),
+        )
+
     def pod_cidr_remaps(self, central: Cluster, provider: Provider) -> Mapping[str, str]:
         return self.remember(
             central,

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from liqoshortcut.core.forge import CLIENT_TEMPLATE, SERVER_TEMPLATE
 from liqoshortcut.core.gateway import GatewaySettings, usage_error
 from liqoshortcut.core.model import EdgeRef, ShortcutSpec
-from liqoshortcut.core.plan import EdgeFacts, Plan, plan
+from liqoshortcut.core.plan import EdgeFacts, EdgeIdentity, Placement, Plan, place, plan
 from liqoshortcut.core.traffic import TrafficPolicy
 from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
@@ -56,9 +56,9 @@ class Edge:
 
 @dataclass(frozen=True)
 class Located:
-    """Where a shortcut's objects are: its plan and a client per edge (by edge name)."""
+    """Where a shortcut's objects are, and a client per edge (by edge name)."""
 
-    plan: Plan
+    plan: Placement
     edges: Mapping[str, Cluster]  # by edge name: the plan's ``Step.cluster``
 
 
@@ -66,6 +66,7 @@ class Located:
 class Preflight(Located):
     """A shortcut checked and planned, ready to be made."""
 
+    plan: Plan
     spec: ShortcutSpec
     central: Cluster
     central_namespace: str  # the central context's namespace, as kubectl would use it
@@ -88,6 +89,81 @@ def prepare(
     then `check`. Edges are named by their contexts, looked up in ``edge_kubeconfigs[edge]``
     when given (an edge's own file, e.g. a peering user's), else in ``kubeconfig``. ``traffic``
     is the spec's traffic policy (the default selects no Service)."""
+    asked = _request(
+        kubeconfig,
+        central_context,
+        edge_contexts,
+        server_edge=server_edge,
+        settings=settings,
+        liqo_namespace=liqo_namespace,
+        edge_kubeconfigs=edge_kubeconfigs,
+        traffic=traffic,
+    )
+    return check(
+        asked.spec,
+        asked.central,
+        asked.edge_contexts,
+        central_namespace=asked.central_namespace,
+        wait_connected=wait_connected,
+    )
+
+
+@dataclass(frozen=True)
+class Teardown(Located):
+    """A shortcut located for `delete`, with central's client (its record, its routing)."""
+
+    central: Cluster
+
+
+def prepare_teardown(
+    kubeconfig: Kubeconfig,
+    *,
+    central_context: str | None,
+    edge_contexts: tuple[str, str],
+    liqo_namespace: str = "liqo",
+    edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
+) -> Teardown:
+    """`delete`'s preflight: the same refusals of bad input as `prepare`, then `locate`. Of
+    central only its cluster ID is read, so that neither edge can be central itself."""
+    asked = _request(
+        kubeconfig,
+        central_context,
+        edge_contexts,
+        liqo_namespace=liqo_namespace,
+        edge_kubeconfigs=edge_kubeconfigs,
+    )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        central_read = pool.submit(READ_AFRESH.cluster_id, asked.central, liqo_namespace)
+        edges_read = pool.submit(locate, asked.spec, asked.edge_contexts)
+    central_id = central_read.result()  # central's failure first, as `check` judges them
+    located = edges_read.result()
+    for edge in located.plan.edges.values():
+        _refuse_central(asked.edge_contexts[edge.name], edge.cluster_id, central_id)
+    return Teardown(plan=located.plan, edges=located.edges, central=asked.central)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A command line's shortcut: its spec, central's client, the edges' credentials."""
+
+    spec: ShortcutSpec
+    central: Cluster
+    central_namespace: str
+    edge_contexts: Mapping[str, ResolvedContext]
+
+
+def _request(
+    kubeconfig: Kubeconfig,
+    central_context: str | None,
+    edge_contexts: tuple[str, str],
+    *,
+    server_edge: str | None = None,
+    settings: GatewaySettings | None = None,
+    liqo_namespace: str,
+    edge_kubeconfigs: Mapping[str, Kubeconfig] | None,
+    traffic: TrafficPolicy | None = None,
+) -> _Request:
+    """Refuse a bad command line before any cluster is contacted, then connect to central."""
     edge_a, edge_b = edge_contexts
     if edge_a == edge_b:
         raise UsageError(f"both edges are {edge_a!r}: name two different edge contexts")
@@ -97,7 +173,7 @@ def prepare(
         spec = ShortcutSpec(
             edges=(EdgeRef(name=edge_a, context=edge_a), EdgeRef(name=edge_b, context=edge_b)),
             server_edge=server_edge,
-            gateway=settings,
+            gateway=settings or GatewaySettings(),
             traffic=traffic or TrafficPolicy(),
             liqo_namespace=liqo_namespace,
         )
@@ -107,13 +183,11 @@ def prepare(
     own = edge_kubeconfigs or {}
     # Unknown names fail here, before any cluster is contacted.
     contexts = {name: own.get(name, kubeconfig).resolve(name) for name in edge_contexts}
-    central = connect(central_resolved, name=f"central ({central_resolved.context})")
-    return check(
-        spec,
-        central,
-        contexts,
+    return _Request(
+        spec=spec,
+        central=connect(central_resolved, name=f"central ({central_resolved.context})"),
         central_namespace=central_resolved.namespace or "default",
-        wait_connected=wait_connected,
+        edge_contexts=contexts,
     )
 
 
@@ -156,10 +230,7 @@ def check(
         cluster, found_there = edge_read.result()
         resolved = edge_contexts[ref.name]
         cluster_id = found_there.cluster_id
-        if cluster_id == central_facts.cluster_id:
-            raise UsageError(
-                f"{resolved.context!r} is the central cluster ({cluster_id}): name two edges"
-            )
+        _refuse_central(resolved, cluster_id, central_facts.cluster_id)
         if cluster_id not in providers:
             raise PreconditionFailed(
                 f"{ref.name} (cluster ID {cluster_id}) is not a Liqo provider of "
@@ -202,22 +273,32 @@ def locate(
     connector: Connector = connect_named,
     facts: Facts = READ_AFRESH,
 ) -> Located:
-    """Reach both edges and plan ``spec`` just far enough to find its objects: the operator's
-    teardown, which must work even when an edge is no longer peered with central or has lost
-    a gateway template, since removing a shortcut should never depend on it being healthy."""
-    edges = {}
-    for ref in spec.edges:
-        cluster = connector(edge_contexts[ref.name], ref.name)
-        edges[ref.name] = Edge(cluster=cluster, facts=facts.edge(cluster, spec.liqo_namespace))
+    """Reach both edges and find where ``spec``'s objects are: all a teardown needs.
+
+    Each edge is asked only which cluster it is and whether it holds a tenant namespace for the
+    other: a teardown must work even when an edge is no longer peered with central or has lost
+    a gateway template, since removing a shortcut should never depend on it being healthy.
+    """
     first, second = (ref.name for ref in spec.edges)
-    observed = {
-        name: _edge_facts(edge, peer=edges[second if name == first else first])
-        for name, edge in edges.items()
-    }
-    return Located(
-        plan=plan(spec, observed, wait_connected=False),
-        edges={name: edge.cluster for name, edge in edges.items()},
-    )
+    clusters = {ref.name: connector(edge_contexts[ref.name], ref.name) for ref in spec.edges}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        asked = {
+            name: pool.submit(facts.cluster_id, cluster, spec.liqo_namespace)
+            for name, cluster in clusters.items()
+        }
+        ids = {name: answer.result() for name, answer in asked.items()}
+        peer = {first: ids[second], second: ids[first]}
+        tenants = {
+            name: pool.submit(discovery.tenant_namespace, cluster, peer[name])
+            for name, cluster in clusters.items()
+        }
+        identities = {name: EdgeIdentity(ids[name], tenants[name].result()) for name in clusters}
+    return Located(plan=place(spec, identities), edges=clusters)
+
+
+def _refuse_central(edge: ResolvedContext, cluster_id: str, central_id: str) -> None:
+    if cluster_id == central_id:
+        raise UsageError(f"{edge.context!r} is the central cluster ({cluster_id}): name two edges")
 
 
 def _edge_facts(edge: Edge, peer: Edge) -> EdgeFacts:

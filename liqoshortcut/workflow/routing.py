@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from liqoshortcut.core.plan import Plan
+from liqoshortcut.core.plan import Placement, Plan
 from liqoshortcut.core.routing import (
     ROUTED_BY,
     USE_DIRECT_CONNECTIONS,
@@ -147,7 +147,7 @@ def planned(policy: TrafficPolicy, wait: bool) -> str | None:
     return f"then, on central: annotate {selected} to use the shortcut ({USE_DIRECT_CONNECTIONS})"
 
 
-def shortcut_key(plan: Plan) -> str:
+def shortcut_key(plan: Placement) -> str:
     """The name ``create`` routes Services under, in their ``shortcut.liqo.io/routed-by`` mark:
     the shortcut's own name. The operator's keys are ``namespace/name`` of a
     VirtualNodeShortcut; a shortcut's name holds no '/', so the two never collide."""

@@ -1,4 +1,4 @@
-"""The plan is liqoctl's connect sequence as data: order, concurrency, objects, teardown."""
+"""The plan is liqoctl's connect sequence as data: order, concurrency, objects, placement."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ from liqoshortcut.core.plan import (
     Action,
     Condition,
     EdgeFacts,
+    EdgeIdentity,
     Output,
     Plan,
     PlannedEdge,
     Side,
     Step,
+    place,
     placeholders,
     plan,
-    teardown,
 )
 from liqoshortcut.errors import PreconditionFailed
 
@@ -368,34 +369,25 @@ def test_connections_are_found_by_the_remote_cluster_label() -> None:
     assert step.namespace == "liqo-tenant-turin"
 
 
-def test_teardown_deletes_what_the_plan_creates_in_reverse_order() -> None:
-    built = plan(a_spec(), observed())
-    created = [(s.cluster, s.kind, s.name) for s in built.steps if s.action is Action.CREATE]
-    deleted = [(s.cluster, s.kind, s.name) for s in built.teardown().steps]
-    assert deleted == created[::-1]
-    assert {step.action for step in built.teardown().steps} == {Action.DELETE}
+def test_a_teardown_places_the_shortcut_as_the_plan_does_from_identities_alone() -> None:
+    identities = {
+        "edge-a": EdgeIdentity(A_ID),
+        "edge-b": EdgeIdentity(B_ID, peer_tenant_namespace="tenant-of-milan"),
+    }
+    placed = place(a_spec(), identities)
+    facts = observed()
+    facts["edge-b"] = EdgeFacts(B_ID, ("10.2.0.0/16",), "10.72.0.0/16", "tenant-of-milan")
+    built = plan(a_spec(), facts)
+    assert (placed.shortcut, placed.edges) == (built.shortcut, built.edges)
+    assert placed.edges[Side.SERVER] == PlannedEdge("edge-b", B_ID, "tenant-of-milan")
 
 
-def test_teardown_is_disconnect_then_reset() -> None:
-    waves = [
-        sorted((step.kind, str(step.side)) for step in wave)
-        for wave in teardown(a_spec(), observed(namespaces=True)).waves()
-    ]
-    assert waves == [
-        [("PublicKey", "client"), ("PublicKey", "server")],
-        [("GatewayClient", "client")],
-        [("GatewayServer", "server")],
-        [("Configuration", "client"), ("Configuration", "server")],
-        [("Namespace", "client"), ("Namespace", "server")],
-    ]
-
-
-def test_teardown_names_the_tenant_namespaces_even_when_they_existed() -> None:
-    # A namespace this tool did not make lacks our labels, and deleting skips it.
-    deleted = [
-        s for s in teardown(a_spec(), observed(namespaces=True)).steps if s.kind == "Namespace"
-    ]
-    assert sorted(s.name for s in deleted) == ["liqo-tenant-milan", "liqo-tenant-turin"]
+def test_placing_refuses_what_planning_refuses() -> None:
+    spec = a_spec(edges=[{"name": "edge-a", "clusterID": "rome"}, {"name": "edge-b"}])
+    with pytest.raises(PreconditionFailed, match="edge edge-a is cluster 'milan'"):
+        place(spec, {"edge-a": EdgeIdentity(A_ID), "edge-b": EdgeIdentity(B_ID)})
+    with pytest.raises(PreconditionFailed, match="are the same cluster"):
+        place(a_spec(), {"edge-a": EdgeIdentity(A_ID), "edge-b": EdgeIdentity(A_ID)})
 
 
 def test_an_edge_that_is_not_the_expected_cluster_is_refused() -> None:
