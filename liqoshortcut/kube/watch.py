@@ -12,6 +12,7 @@ cancelled run or its deadline, and closing the follow shuts the stream down at o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -88,7 +89,10 @@ class Follow:
 
     def __exit__(self, *exc: object) -> None:
         if self._response is not None:
-            self._response.shutdown()  # unblocks the reader's read at once
+            # Unblocks the reader's read at once. A stream that already ended (the server closed
+            # it, or urllib3 did at its end) has no socket left to shut: nothing to unblock.
+            with contextlib.suppress(OSError):
+                self._response.shutdown()
         if self._reader is not None:
             self._reader.join()
         if self._response is not None:
