@@ -16,7 +16,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -139,6 +139,7 @@ def reconcile(
     budget: float = PASS_BUDGET_SECONDS,
     elapsed: float = 0.0,
     deadlines: Callable[[float], Deadline] = Deadline,
+    neighbours: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
     now: Clock = utc_now,
 ) -> Outcome:
     """Converge ``resource``'s shortcut and compute its status; never raises a ShortcutError.
@@ -147,7 +148,8 @@ def reconcile(
     long (a delete or a spec change would wait behind it): a wait still unmet is reported as
     `PROGRESSING` while ``elapsed`` (since the handler first tried) plus the budget is within
     ``spec.timeout``, and as a timeout after that. ``deadlines`` makes the pass's deadline, so
-    the caller can cancel it.
+    the caller can cancel it. ``neighbours`` gives the VirtualNodeShortcuts of the resource's
+    namespace as `rival_view`s, from memory (kopf's index): without it they are listed.
     """
     metadata = resource["metadata"]
     previous = resource.get("status") or {}
@@ -169,7 +171,8 @@ def reconcile(
             connector=clients,
             facts=facts,
         )
-        _refuse_an_older_rival(central, resource, _cluster_ids(preflight))
+        shortcuts = neighbours() if neighbours is not None else _shortcuts(central, resource)
+        _refuse_an_older_rival(resource, _cluster_ids(preflight), shortcuts)
         planned = preflight
         # Recorded before the first change: a status with edges is how the teardown knows
         # that objects may exist on them.
@@ -222,33 +225,39 @@ def tear_down(
         if touched:
             raise
         return 0
-    if _rivals(central, resource, _cluster_ids(located)):
+    # Read afresh: a rival deleted a moment ago must not keep these objects from going.
+    if _rivals(resource, _cluster_ids(located), _shortcuts(central, resource)):
         return 0  # another resource still asks for these objects: they are its now
     return disconnect(located.plan, located.edges, Deadline(spec.timeout), report)
 
 
+def _shortcuts(central: Cluster, resource: Mapping[str, Any]) -> list[liqo.Manifest]:
+    """The VirtualNodeShortcuts of ``resource``'s namespace."""
+    namespace = resource["metadata"]["namespace"]
+    return liqo.list_objects(
+        central,
+        VIRTUAL_NODE_SHORTCUT,
+        namespace,
+        fix=f"let the operator list virtualnodeshortcuts in {namespace}",
+    )
+
+
 def _rivals(
-    central: Cluster, resource: Mapping[str, Any], cluster_ids: set[str]
+    resource: Mapping[str, Any], cluster_ids: set[str], shortcuts: Iterable[Mapping[str, Any]]
 ) -> list[Mapping[str, Any]]:
-    """The other VirtualNodeShortcuts of ``resource``'s namespace that join the same two edges
-    and are not being deleted, oldest first.
+    """Those of ``shortcuts`` other than ``resource`` that join the same two edges and are not
+    being deleted, oldest first.
 
     One pair of edges is one set of objects on them (one name, `core.naming.shortcut_name`), so
     two resources asking for it would fight over it, and deleting one would break the other.
     An edge's cluster ID is taken from a rival's status (its operator found it) or its spec.
     """
-    metadata = resource["metadata"]
-    found = liqo.list_objects(
-        central,
-        VIRTUAL_NODE_SHORTCUT,
-        metadata["namespace"],
-        fix=f"let the operator list virtualnodeshortcuts in {metadata['namespace']}",
-    )
+    uid = resource["metadata"].get("uid")
     return sorted(
         (
             other
-            for other in found
-            if other["metadata"].get("uid") != metadata.get("uid")
+            for other in shortcuts
+            if other["metadata"].get("uid") != uid
             and not other["metadata"].get("deletionTimestamp")
             and _joins(other) == cluster_ids
         ),
@@ -256,14 +265,26 @@ def _rivals(
     )
 
 
+def rival_view(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """What `_rivals` reads of a VirtualNodeShortcut: kept per resource by the operator, which
+    would otherwise list every resource of the namespace in every pass."""
+    metadata = resource.get("metadata") or {}
+    kept = ("uid", "name", "namespace", "creationTimestamp", "deletionTimestamp")
+    return {
+        "metadata": {key: metadata[key] for key in kept if metadata.get(key)},
+        "spec": {"edges": (resource.get("spec") or {}).get("edges")},
+        "status": {"edges": (resource.get("status") or {}).get("edges")},
+    }
+
+
 class Conflicting(PreconditionFailed):
     """Another VirtualNodeShortcut already joins the same two edges."""
 
 
 def _refuse_an_older_rival(
-    central: Cluster, resource: Mapping[str, Any], cluster_ids: set[str]
+    resource: Mapping[str, Any], cluster_ids: set[str], shortcuts: Iterable[Mapping[str, Any]]
 ) -> None:
-    older = [r for r in _rivals(central, resource, cluster_ids) if _age(r) < _age(resource)]
+    older = [r for r in _rivals(resource, cluster_ids, shortcuts) if _age(r) < _age(resource)]
     if older:
         name = f"{older[0]['metadata']['namespace']}/{older[0]['metadata']['name']}"
         raise Conflicting(
