@@ -48,6 +48,8 @@ RESYNC_SECONDS = 60  # the operator's default
 NAMESPACE = "scale"
 READY_TIMEOUT = 1800.0  # seconds for all shortcuts to be Ready; past it the run is a failure
 TARGET_RSS_MIB = 150
+STOP_GRACE_SECONDS = 30  # a pod's default terminationGracePeriodSeconds
+PROGRESS_SECONDS = 60.0  # how often the wait for Ready says how far it got, on stderr
 WRITES = ("create", "update", "patch", "delete", "deletecollection")
 OPERATOR_USER_AGENTS = ("kopf/", "liqo-shortcut/")
 VERSION = API_VERSION.split("/")[1]
@@ -145,8 +147,7 @@ def measure(
             steady = _phase(logs, operator.pid, lambda sample: _sample_for(steady_seconds, sample))
             teardown = _phase(logs, operator.pid, lambda sample: _delete_all(central, sample))
         finally:
-            operator.terminate()
-            operator.wait(60)
+            _stop(operator)
         return ScaleResult(
             edges=edges,
             shortcuts=shortcuts,
@@ -200,6 +201,16 @@ def prepare_namespace(central: client.ApiClient, edges: list[str], namespace: st
         core.create_namespaced_secret(namespace, secret)
 
 
+def _stop(operator: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as Kubernetes stops a pod; SIGKILL if it has not exited within its grace."""
+    operator.terminate()
+    try:
+        operator.wait(STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        operator.kill()
+        operator.wait()
+
+
 def start_operator(namespace: str, *options: str) -> subprocess.Popen[bytes]:
     """The operator as a user runs it, on central's admin kubeconfig, watching ``namespace``."""
     return subprocess.Popen(
@@ -250,8 +261,15 @@ def _apply_and_wait(
     )
     applied = time.monotonic()
     deadline = applied + READY_TIMEOUT
+    told = applied
     while (ready := _ready_count(central)) < len(pairs):
         ready_after.extend([time.monotonic() - applied] * (ready - len(ready_after)))
+        if time.monotonic() - told >= PROGRESS_SECONDS:
+            told = time.monotonic()
+            print(
+                f"bench: {ready} of {len(pairs)} Ready after {told - applied:.0f} s",
+                file=sys.stderr,
+            )
         if time.monotonic() > deadline:
             log = (lab_dir() / "operator.log").read_text(errors="replace")
             raise RuntimeError(

@@ -74,8 +74,9 @@ CLIENT_CACHE_SIZE: Final = 256
 # go of the resource and is requeued: long enough for most waits to end within the pass.
 PASS_BUDGET_SECONDS: Final = 5.0
 # How old the cluster-wide facts a preflight reads may be (`workflow.facts`): passes of the
-# shortcuts that share an edge within this long share one read of it.
-FACTS_MAX_AGE_SECONDS: Final = 10.0
+# shortcuts that share an edge within this long share one read of it. Half the default resync,
+# so each resync pass still sees facts read since the one before.
+FACTS_MAX_AGE_SECONDS: Final = 30.0
 
 
 def utc_now() -> datetime:
