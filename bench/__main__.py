@@ -1,10 +1,11 @@
 """`python -m bench` (`make bench`): run every benchmark, print it, and write results/latest.md.
 
 ``--only startup|connect|scale|traffic`` runs one benchmark module and prints it without writing
-the results file (a partial run would replace the others' figures); ``--skip scale`` runs the
-others and writes the file saying benchmark 4 was not run (it needs its own 16-plane lab and
-about half an hour); ``--pairs`` sets the number of timed create/teardown pairs of benchmarks 2
-and 3.
+the results file (a partial run would replace the others' figures), except that ``--only scale``
+keeps its section in results/operator-scale.md: benchmark 4 needs its own 16-plane lab and most
+of an hour, so it is usually run alone. ``--skip scale`` runs the others and writes the results
+file with benchmark 4's section from that file, saying when it was run. ``--pairs`` sets the
+number of timed create/teardown pairs of benchmarks 2 and 3.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from bench import cli_startup, connect_vs_liqoctl, operator_scale, traffic_switch
 
 RESULTS = Path(__file__).parent / "results" / "latest.md"
+SCALE_RESULTS = RESULTS.with_name("operator-scale.md")  # benchmark 4's own run
 
 
 def machine() -> str:
@@ -25,6 +27,20 @@ def machine() -> str:
     return (
         f"{platform.system()} {platform.machine()}, {cpus} CPUs, Python {platform.python_version()}"
     )
+
+
+def stamp() -> str:
+    return time.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _scale_run_alone() -> str:
+    """Benchmark 4's section as its own run (``--only scale``) wrote it, said to be that run's."""
+    if not SCALE_RESULTS.exists():
+        return "## Operator at scale (benchmark 4)\n\nNot run (`--skip scale`), nor alone yet.\n"
+    when, _, section = SCALE_RESULTS.read_text().partition("\n")
+    heading, _, body = section.partition("\n")
+    run = when.removeprefix("<!-- ").removesuffix(" -->")
+    return f"{heading}\n\nNot run with the others (`--skip scale`): its own run, {run}.\n{body}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,17 +79,17 @@ def main(argv: list[str] | None = None) -> None:
         scale = operator_scale.markdown(operator_scale.measure())
         print(scale)
         sections.append(scale)
+        if args.only == "scale":
+            SCALE_RESULTS.write_text(f"<!-- {stamp()} on {machine()} -->\n{scale}")
+            print(f"wrote {SCALE_RESULTS}")
     elif args.skip == "scale":
-        sections.append(
-            "## Operator at scale (benchmark 4)\n\nNot run this time (`--skip scale`); see "
-            "docs/benchmarks.md for its last figures.\n"
-        )
+        sections.append(_scale_run_alone())
     if args.only is not None:
         print(f"--only {args.only}: {RESULTS} left as it was")
         return
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
-        f"# Benchmark results\n\n{time.strftime('%Y-%m-%d %H:%M %Z')} on {machine()}. Ratios are "
+        f"# Benchmark results\n\n{stamp()} on {machine()}. Ratios are "
         "against the baseline timed in the same run; absolute times are context only. How to run "
         "them and what they mean: [docs/benchmarks.md](../../docs/benchmarks.md).\n\n"
         + "\n".join(sections)

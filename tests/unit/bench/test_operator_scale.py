@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
+
+from bench import __main__ as bench_main
 from bench.audit import Request
 from bench.operator_scale import Phase, ScaleResult, markdown
 
@@ -45,3 +49,16 @@ def test_writes_in_steady_state_and_a_large_peak_are_missed_and_listed() -> None
     assert "writes per resync pass 0: 0.100 (2 writes over 20 passes), missed" in table
     assert "peak 160 MiB (2.67x the idle operator), missed" in table
     assert "- patch virtualnodeshortcuts/status: 2" in table
+
+
+def test_the_results_file_takes_benchmark_4_from_its_own_run_saying_when(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = tmp_path / "operator-scale.md"
+    monkeypatch.setattr(bench_main, "SCALE_RESULTS", kept)
+    assert "nor alone yet" in bench_main._scale_run_alone()
+    kept.write_text("<!-- 2026-12-02 15:00 UTC on 2 CPUs -->\n## Operator at scale\n\nfigures\n")
+    assert bench_main._scale_run_alone() == (
+        "## Operator at scale\n\nNot run with the others (`--skip scale`): its own run, "
+        "2026-12-02 15:00 UTC on 2 CPUs.\n\nfigures\n"
+    )
