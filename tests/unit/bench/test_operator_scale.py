@@ -18,7 +18,12 @@ def request(verb: str, resource: str) -> Request:
     return Request("edge-1", f"{verb}-{resource}", verb, resource, "liqo-shortcut/0.1", AT)
 
 
-def result(steady_requests: tuple[Request, ...], steady_rss: float) -> ScaleResult:
+def result(
+    steady_requests: tuple[Request, ...],
+    steady_rss: float,
+    ready_after: tuple[float, ...] = (8.0, 10.0, 30.0, 40.0),
+    left: int = 0,
+) -> ScaleResult:
     return ScaleResult(
         edges=4,
         shortcuts=4,
@@ -27,9 +32,10 @@ def result(steady_requests: tuple[Request, ...], steady_rss: float) -> ScaleResu
         idle_rss_mib=60.0,
         idle_cpu_seconds=1.0,
         apply=Phase(40.0, 12.0, (request("create", "gatewayservers"),), 90.0),
-        steady=Phase(300.0, 6.0, steady_requests, steady_rss),
+        steady=Phase(300.0, 6.0, steady_requests, steady_rss) if len(ready_after) == 4 else None,
         teardown=Phase(20.0, 3.0, (request("delete", "gatewayservers"),), 100.0),
-        ready_after=(8.0, 10.0, 30.0, 40.0),
+        ready_after=ready_after,
+        left_after_teardown=left,
     )
 
 
@@ -49,6 +55,16 @@ def test_writes_in_steady_state_and_a_large_peak_are_missed_and_listed() -> None
     assert "writes per resync pass 0: 0.100 (2 writes over 20 passes), missed" in table
     assert "peak 160 MiB (2.67x the idle operator), missed" in table
     assert "- patch virtualnodeshortcuts/status: 2" in table
+
+
+def test_a_run_that_ran_out_of_time_says_how_far_it_got() -> None:
+    table = markdown(result((), steady_rss=0.0, ready_after=(50.0, 70.0), left=1))
+    assert "writes per resync pass 0: not measured (not every shortcut became Ready" in table
+    assert "the first at 50 s, half at 70 s, 2 of 4 within 1200 s" in table
+    assert "1 of 4 resources were still there 900 s after the delete" in table
+    assert "| apply until the time ran out | 40.0 s |" in table
+    assert "| delete until the time ran out | 20.0 s |" in table
+    assert "| steady state" not in table
 
 
 def test_the_results_file_takes_benchmark_4_from_its_own_run_saying_when(
