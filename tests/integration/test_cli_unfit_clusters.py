@@ -5,11 +5,12 @@ peered, Liqo gone from an edge, an old Liqo on an edge or on central, a deleted 
 credentials without rights), takes the snapshot, runs `create`, and checks the one error line,
 the exit code and that all three clusters are exactly as before. The lab's own baseline install
 then puts the clusters back exactly (field managers included), so later tests see the lab as it
-started.
+started. A shortcut made before its edge became unfit is still removed by `delete`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -196,3 +197,40 @@ def test_an_unfit_cluster_is_refused_in_one_line_and_nothing_changes(
     assert says in lines[0]
     assert result.stdout == ""
     assert after == before
+
+
+@pytest.mark.parametrize(
+    "alteration",
+    [edge_b_not_peered, no_server_template_on_edge_b],
+    ids=["edge not peered", "missing gateway template"],
+)
+def test_delete_removes_a_shortcut_whose_edge_became_unfit_and_nothing_else(
+    lab: Lab,
+    shortcut_cli: CLI,
+    kube: Kube,
+    tmp_path: Path,
+    alteration: Callable[[Kube, Path], Any],
+) -> None:
+    created = shortcut_cli("create", "edge-a", "edge-b", "-q")
+    assert created.returncode == ExitCode.SUCCESS, created.stderr
+    try:
+        with alteration(kube, tmp_path):
+            unfit = snapshot(kube)
+            deleted = shortcut_cli("delete", "edge-a", "edge-b", "-y", "-o", "json")
+            after = snapshot(kube)
+    finally:
+        for cluster in lab.topology.clusters:
+            install_baseline(kube(cluster.name), cluster, lab.topology)
+    assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
+    assert json.loads(deleted.stdout)["removed"] >= 6  # 2 keys, 2 gateways, 2 Configurations
+    for name in unfit:
+        assert after[name] <= unfit[name], f"delete made or changed something on {name}"
+    removed = {name: unfit[name] - after[name] for name in unfit}
+    assert {where for _, where, _ in removed["central"]} == {"liqo/liqo-shortcut-edge-a--edge-b"}
+    for edge, peer in (("edge-a", "edge-b"), ("edge-b", "edge-a")):
+        tenant = f"liqo-tenant-{peer}"
+        wheres = {where for _, where, _ in removed[edge]}
+        assert all(where == tenant or where.startswith(f"{tenant}/") for where in wheres)
+    gateways = {(kind, where) for name in removed for kind, where, _ in removed[name]}
+    assert ("gatewayclients", "liqo-tenant-edge-b/edge-b") in gateways
+    assert ("gatewayservers", "liqo-tenant-edge-a/edge-a") in gateways
