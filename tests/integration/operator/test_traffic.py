@@ -219,12 +219,13 @@ def test_a_dropped_connection_sends_services_to_the_hub_in_bound_and_back_after_
     back = until("both on the hub", lambda: not routed(kube, apps, "both"), timeout=60)
     fallback = back - unhealthy
     assert fallback <= FALLBACK_BOUND, f"fallback took {fallback:.1f}s"
+    # The router moves the Services first and then writes the status that explain reads.
+    resource = shortcuts.until("DirectPathActive False", lambda r: not active(r))
+    assert condition(resource, "DirectPathActive")["reason"] == "Unhealthy"
     hub = explained(shortcut_cli, apps, "both")
     assert (hub["path"], hub["reason"]) == ("Hub", "HubPath")
     assert "edge-a's Connection is Error" in hub["why"]
     assert annotations_of(kube, apps, "foreign") == FOREIGN
-    resource = shortcuts.until("DirectPathActive False", lambda r: not active(r))
-    assert condition(resource, "DirectPathActive")["reason"] == "Unhealthy"
 
     set_emulator_faults({})
     healthy = until(
