@@ -309,8 +309,15 @@ def _ready_count(central: client.ApiClient) -> int:
 def _delete_all(central: client.ApiClient, sample: Callable[[], None]) -> int:
     """Delete every shortcut; how many are still there after `TEARDOWN_TIMEOUT` (0: all gone)."""
     custom = client.CustomObjectsApi(central)
-    custom.delete_collection_namespaced_custom_object(API_GROUP, VERSION, NAMESPACE, PLURAL)
     deadline = time.monotonic() + TEARDOWN_TIMEOUT
+    while True:
+        try:
+            custom.delete_collection_namespaced_custom_object(API_GROUP, VERSION, NAMESPACE, PLURAL)
+            break
+        except client.ApiException as error:
+            # A loaded API server may time the collection out (504) midway: ask again.
+            if error.status not in (500, 504) or time.monotonic() > deadline:
+                raise
     while left := len(
         custom.list_namespaced_custom_object(API_GROUP, VERSION, NAMESPACE, PLURAL)["items"]  # type: ignore[index]
     ):
