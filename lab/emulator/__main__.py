@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--loss-timeout", type=float, default=10.0, help="seconds without pongs before Error"
     )
+    parser.add_argument(
+        "--pods-only",
+        action="store_true",
+        help="only node, kubelet, load balancer and gateway pods (Liqo's controllers run)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -48,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         resync=args.resync,
         latency_interval=args.latency_interval,
         loss_timeout=args.loss_timeout,
+        pods_only=args.pods_only,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -190,6 +190,9 @@ class Settings:
     node_octet: int = 10  # 127.0.<octet>.x: node InternalIP .1, load balancer IPs .100 up
     latency_interval: float = 10.0  # --ping-update-status-interval (chart: 10s)
     loss_timeout: float = 10.0  # --ping-loss-threshold x --ping-interval (chart: 5 x 2s)
+    # Only what has no runtime here (node, kubelet, load balancer, the gateway pods' containers):
+    # Liqo's own controller-manager and IPAM run the controllers (the lab's LAB_LIQO=real).
+    pods_only: bool = False
 
 
 class ClusterEmulator:
@@ -266,6 +269,17 @@ class ClusterEmulator:
         self._guard("node", self.ensure_node)
         if self.cluster_id is None:
             self._guard("cluster-id", self.read_cluster_id)
+        if not self.settings.pods_only:
+            self.reconcile_controllers()
+        pods = self.kube.list(k.PODS, selector=f"{COMPONENT}=gateway")
+        for pod in pods:
+            self._guard(f"kubelet {meta(pod)['name']}", self.kubelet, pod, pods)
+        for svc in self.kube.list(k.SERVICES, selector=f"{COMPONENT}=gateway"):
+            self._guard(f"load balancer {meta(svc)['name']}", self.load_balancer, svc)
+        self._guard("gateway pods", self.gateway_pods)
+
+    def reconcile_controllers(self) -> None:
+        """The part Liqo's controller-manager and IPAM play: Networks, Configurations, gateways."""
         networks = self.kube.list(k.NETWORKS)
         for nw in networks:
             self._guard(f"network {meta(nw)['name']}", self.reconcile_network, nw, networks)
@@ -279,12 +293,6 @@ class ClusterEmulator:
         for mode, res in (("server", k.WGSERVERS), ("client", k.WGCLIENTS)):
             for wg in self.kube.list(res):
                 self._guard(f"wg {mode} {meta(wg)['name']}", self.reconcile_wg, wg, mode, res)
-        pods = self.kube.list(k.PODS, selector=f"{COMPONENT}=gateway")
-        for pod in pods:
-            self._guard(f"kubelet {meta(pod)['name']}", self.kubelet, pod, pods)
-        for svc in self.kube.list(k.SERVICES, selector=f"{COMPONENT}=gateway"):
-            self._guard(f"load balancer {meta(svc)['name']}", self.load_balancer, svc)
-        self._guard("gateway pods", self.gateway_pods)
 
     def read_cluster_id(self) -> None:
         cms = self.kube.list(

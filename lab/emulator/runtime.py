@@ -140,6 +140,7 @@ class Emulator:
         resync: float = 1.0,
         latency_interval: float = 10.0,
         loss_timeout: float = 10.0,
+        pods_only: bool = False,
     ) -> None:
         self.kubeconfig = Path(kubeconfig)
         all_contexts = kubeconfig_contexts(self.kubeconfig)
@@ -155,6 +156,7 @@ class Emulator:
                 node_octet=octet,
                 latency_interval=latency_interval,
                 loss_timeout=loss_timeout,
+                pods_only=pods_only,
             )
             emu = ClusterEmulator(Kube(str(self.kubeconfig), name), self.registry, settings)
             self.loops.append(_ClusterLoop(emu, self.fault_file, resync))
