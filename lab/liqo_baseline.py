@@ -22,12 +22,15 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+import yaml
 from kubernetes.client import ApiClient
 from kubernetes.dynamic import DynamicClient
 
+from lab import build, liqo_auth
 from lab.topology import KUBERNETES_VERSION, LIQO_NAMESPACE, LIQO_VERSION, ClusterSpec, Topology
 
 Obj = dict[str, Any]
+CHART_FILES = "deployments/liqo/files"  # in the Liqo module: files the chart's templates include
 
 FIELD_MANAGER = "liqo-lab"
 RELEASE = "liqo"  # liqoctl's Helm release name (pkg/liqoctl/install/const.go)
@@ -310,12 +313,12 @@ def controller_manager_service_account() -> Obj:
     }
 
 
-def controller_manager_deployment(api_server_url: str) -> Obj:
-    # deployments/liqo/templates/liqo-controller-manager-deployment.yaml, as `liqoctl install
-    # generic --api-server-url` renders it. liqoctl reads the image tag (Liqo version), and the
-    # --api-server-address-override, --cluster-labels and --tls-compatibility-mode arguments
-    # (pkg/utils/getters/k8sGetters.go GetLiqoVersion, pkg/liqoctl/info/localstatus/local_info.go).
-    args = [
+IPAM_PORT = 6000  # the chart's liqo-ipam Service port
+
+
+def controller_manager_args(api_server_url: str) -> list[str]:
+    """The chart's arguments of liqo-controller-manager; ``$(VAR)`` as in the pod spec."""
+    return [
         "--cluster-id=$(CLUSTER_ID)",
         "--liqo-namespace=$(POD_NAMESPACE)",
         "--networking-enabled=true",
@@ -333,7 +336,7 @@ def controller_manager_deployment(api_server_url: str) -> Obj:
         "--geneve-port=6091",
         "--gateway-server-resources=networking.liqo.io/v1beta1/wggatewayservers",
         "--gateway-client-resources=networking.liqo.io/v1beta1/wggatewayclients",
-        f"--ipam-server=liqo-ipam.{LIQO_NAMESPACE}:6000",
+        f"--ipam-server=liqo-ipam.{LIQO_NAMESPACE}:{IPAM_PORT}",
         "--enable-storage=true",
         "--webhook-port=9443",
         "--virtual-storage-class-name=liqo",
@@ -343,13 +346,33 @@ def controller_manager_deployment(api_server_url: str) -> Obj:
         "--load-balancer-classes=",
         "--enable-api-server-ip-remapping=true",
     ]
+
+
+def ipam_args() -> list[str]:
+    """The chart's arguments of the IPAM (deployments/liqo/templates/liqo-ipam-deployment.yaml
+    with the default values)."""
+    return [
+        "--pod-name=$(POD_NAME)",
+        f"--port={IPAM_PORT}",
+        "--sync-interval=2m",
+        "--sync-graceperiod=30s",
+        "--pools=10.0.0.0/8,192.168.0.0/16,172.16.0.0/12",
+        "--enable-graphviz=false",
+    ]
+
+
+def controller_manager_deployment(api_server_url: str) -> Obj:
+    # deployments/liqo/templates/liqo-controller-manager-deployment.yaml, as `liqoctl install
+    # generic --api-server-url` renders it. liqoctl reads the image tag (Liqo version), and the
+    # --api-server-address-override, --cluster-labels and --tls-compatibility-mode arguments
+    # (pkg/utils/getters/k8sGetters.go GetLiqoVersion, pkg/liqoctl/info/localstatus/local_info.go).
     container = {
         "name": "controller-manager",
         "image": f"ghcr.io/liqotech/liqo-controller-manager:{LIQO_VERSION}",
         "imagePullPolicy": "IfNotPresent",
         "securityContext": {"allowPrivilegeEscalation": False},
         "command": ["/usr/bin/liqo-controller-manager"],
-        "args": args,
+        "args": controller_manager_args(api_server_url),
         "env": [
             {
                 "name": "CLUSTER_ID",
@@ -401,6 +424,22 @@ def controller_manager_deployment(api_server_url: str) -> Obj:
     }
 
 
+def proxy_service() -> Obj:
+    # deployments/liqo/templates/liqo-proxy-service.yaml (proxy.enabled, the default): Liqo's
+    # controller-manager will not start without it (EnforceAPIServerProxyIPRemapping).
+    labels = chart_labels("proxy", "networking")
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "liqo-proxy", "namespace": LIQO_NAMESPACE, "labels": labels},
+        "spec": {
+            "type": "ClusterIP",
+            "ports": [{"name": "http", "port": 8118, "targetPort": 8118, "protocol": "TCP"}],
+            "selector": selector_labels("proxy", "networking"),
+        },
+    }
+
+
 def _rule(group: str, resources: list[str], verbs: list[str]) -> Obj:
     return {"apiGroups": [group], "resources": resources, "verbs": verbs}
 
@@ -433,6 +472,24 @@ def peering_user_cluster_role() -> Obj:
             ),
         ],
     }
+
+
+def chart_cluster_role(name: str, module: str) -> Obj:
+    """The chart's ClusterRole ``liqo-<name>``: its rules are the chart's own file, read from the
+    pinned module (the templates include ``files/liqo-<name>-ClusterRole.yaml``)."""
+    rules_file = build.liqo_module_dir() / CHART_FILES / f"liqo-{name}-ClusterRole.yaml"
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": f"liqo-{name}", "labels": chart_labels(name, module)},
+        "rules": yaml.safe_load(rules_file.read_text())["rules"],
+    }
+
+
+# What Liqo's Tenant controller binds to a consumer's control plane (in its tenant namespace, and
+# cluster-wide); it reconciles no Tenant until both exist (tenant_controller.go).
+TENANT_CLUSTER_ROLES = (("remote-controlplane", "authentication"),)
+TENANT_CLUSTER_ROLES_CLUSTER_WIDE = (("virtual-kubelet-remote-clusterwide", "virtualkubelet"),)
 
 
 def peering_user_liqo_ns_role() -> Obj:
@@ -771,9 +828,14 @@ def install_baseline(api: ApiClient, cluster: ClusterSpec, topology: Topology) -
         cluster_id_configmap(cluster),
         controller_manager_service_account(),
         controller_manager_deployment(str(api.configuration.host)),
+        proxy_service(),
         gateway_template("server"),
         gateway_template("client"),
         peering_user_cluster_role(),
+        *(
+            chart_cluster_role(name, module)
+            for name, module in TENANT_CLUSTER_ROLES + TENANT_CLUSTER_ROLES_CLUSTER_WIDE
+        ),
         peering_user_liqo_ns_role(),
     ):
         _apply(dyn, obj)
@@ -804,3 +866,6 @@ def install_baseline(api: ApiClient, cluster: ClusterSpec, topology: Topology) -
             # taint, which node lifecycle (off in the lab) lifts once the Node is Ready; applying
             # the taints again does the same (and nothing on a re-run).
             _apply(dyn, kubelet_node)
+    # Last: the Identities, nonces and Tenants live in the tenant namespaces made above.
+    for obj in liqo_auth.for_lab(cluster, topology):
+        _apply(dyn, obj)
