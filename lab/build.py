@@ -81,6 +81,15 @@ def _build_into(target: Path, module_dir: Path, packages: dict[str, str], ldflag
         shutil.rmtree(staging, ignore_errors=True)
 
 
+# Liqo's own controllers, which the lab runs as processes in place of the emulator's controller
+# half (LAB_LIQO=real): built from the same module as liqoctl, with no version ldflags (they
+# report none; liqoctl reads the version from the Deployment's image tag).
+LIQO_RUNTIME_PACKAGES = {
+    "liqo-controller-manager": f"{LIQO_MODULE}/cmd/liqo-controller-manager",
+    "ipam": f"{LIQO_MODULE}/cmd/ipam",
+}
+
+
 @dataclass(frozen=True)
 class LabBinaries:
     etcd: Path
@@ -88,6 +97,7 @@ class LabBinaries:
     kube_controller_manager: Path
     kubectl: Path
     liqoctl: Path
+    liqo_runtime: dict[str, Path]  # by LIQO_RUNTIME_PACKAGES' names; empty when emulated
 
 
 def _from_kubebuilder_assets(name: str) -> Path | None:
@@ -113,6 +123,14 @@ def liqoctl_binary() -> Path:
         ldflags = f"-s -w -X {LIQO_MODULE}/pkg/liqoctl/version.LiqoctlVersion={LIQO_VERSION}"
         _build_into(built_dir, TOOLS / "liqo", {"liqoctl": f"{LIQO_MODULE}/cmd/liqoctl"}, ldflags)
     return built_dir / "liqoctl"
+
+
+def liqo_runtime_binaries() -> dict[str, Path]:
+    """liqo-controller-manager and ipam at the pinned release; built once per version."""
+    built_dir = cache_root() / f"liqo-runtime-{LIQO_VERSION}"
+    if not all((built_dir / name).is_file() for name in LIQO_RUNTIME_PACKAGES):
+        _build_into(built_dir, TOOLS / "liqo", LIQO_RUNTIME_PACKAGES, "-s -w")
+    return {name: built_dir / name for name in LIQO_RUNTIME_PACKAGES}
 
 
 def liqo_module_dir() -> Path:
@@ -155,7 +173,8 @@ def helm_binary() -> Path:
     return built_dir / "helm"
 
 
-def all_binaries() -> LabBinaries:
+def all_binaries(*, real_liqo: bool) -> LabBinaries:
+    """What a lab needs; Liqo's controllers only for a lab that runs them (``real_liqo``)."""
     kube = kube_binaries()
     return LabBinaries(
         etcd=kube["etcd"],
@@ -163,4 +182,5 @@ def all_binaries() -> LabBinaries:
         kube_controller_manager=kube["kube-controller-manager"],
         kubectl=kube["kubectl"],
         liqoctl=liqoctl_binary(),
+        liqo_runtime=liqo_runtime_binaries() if real_liqo else {},
     )

@@ -1,4 +1,5 @@
-"""Start, find and stop the lab's control planes: etcd, kube-apiserver, kube-controller-manager.
+"""Start, find and stop the lab's control planes: etcd, kube-apiserver, kube-controller-manager,
+and with ``LAB_LIQO=real`` Liqo's own controller-manager and IPAM.
 
 Each cluster is a real control plane on loopback with TLS and client certificates, so clients see
 what they would see on a real cluster (RBAC, admission, garbage collection, namespace deletion).
@@ -31,9 +32,17 @@ from typing import Any
 
 import yaml
 
-from lab import build
+from lab import build, liqo_auth
+from lab.liqo_baseline import IPAM_PORT, controller_manager_args, ipam_args
 from lab.pki import ClusterPKI, KeyPair
-from lab.topology import ClusterSpec, Topology, topology_from_env
+from lab.topology import (
+    LIQO_NAMESPACE,
+    ClusterSpec,
+    LiqoMode,
+    Topology,
+    liqo_mode_from_env,
+    topology_from_env,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 90.0  # seconds; a cold kube-apiserver on 2 busy cores takes about 10
@@ -83,12 +92,14 @@ class ClusterState:
     etcd_peer_port: int
     apiserver_port: int
     pids: dict[str, int] = field(default_factory=dict)
+    liqo_ports: dict[str, int] = field(default_factory=dict)  # ipam, metrics, health (real Liqo)
 
 
 @dataclass
 class LabState:
     clusters: list[ClusterState]
     emulator_pid: int | None = None
+    liqo: LiqoMode = "emulated"
 
     def save(self) -> None:
         (lab_dir() / "state.json").write_text(json.dumps(asdict(self), indent=2))
@@ -102,6 +113,7 @@ class LabState:
         return cls(
             clusters=[ClusterState(**c) for c in raw["clusters"]],
             emulator_pid=raw.get("emulator_pid"),
+            liqo=raw.get("liqo", "emulated"),
         )
 
     def all_pids(self) -> list[int]:
@@ -142,10 +154,15 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _spawn(name: str, argv: list[str], log_dir: Path) -> int:
+def _spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> int:
     log = (log_dir / f"{name}.log").open("ab")
     process = subprocess.Popen(
-        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        argv,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env=env,
     )
     return process.pid
 
@@ -294,6 +311,50 @@ class ClusterControlPlane:
             self.dir,
         )
 
+    def start_liqo(self, binaries: dict[str, Path], spec: ClusterSpec) -> None:
+        """Liqo's IPAM and controller-manager for this cluster, out of cluster, with the chart's
+        arguments, the admin credentials, and free loopback ports for what the pod would bind."""
+        kubeconfig = self.dir / "liqo.kubeconfig"
+        kubeconfig.write_text(
+            yaml.safe_dump(self.kubeconfig_for(f"{self.state.name}-admin", self.pair("admin")))
+        )
+        kubeconfig.chmod(0o600)
+        ports = {name: _free_port() for name in ("ipam", "metrics", "health")}
+        self.state.liqo_ports = ports
+        pod = {
+            "CLUSTER_ID": spec.name,
+            "POD_NAMESPACE": LIQO_NAMESPACE,
+            "POD_NAME": f"liqo-ipam-{spec.name}",
+        }
+        env = dict(os.environ, KUBECONFIG=str(kubeconfig), **pod)
+        # The IPAM listens on 0.0.0.0 (Liqo v1.2.0 has no bind-address flag) at this port.
+        ipam = [_expand(a, pod) for a in ipam_args()]
+        ipam = [f"--port={ports['ipam']}" if a == f"--port={IPAM_PORT}" else a for a in ipam]
+        self.state.pids["ipam"] = _spawn("ipam", [str(binaries["ipam"]), *ipam], self.dir, env)
+        manager = [
+            _liqo_manager_arg(_expand(a, pod), ports["ipam"], spec.role)
+            for a in controller_manager_args(self.server)
+        ]
+        manager += [
+            f"--metrics-address=127.0.0.1:{ports['metrics']}",
+            f"--health-probe-address=127.0.0.1:{ports['health']}",
+        ]
+        self.state.pids["liqo-controller-manager"] = _spawn(
+            "liqo-controller-manager",
+            [str(binaries["liqo-controller-manager"]), *manager],
+            self.dir,
+            env,
+        )
+
+    def liqo_ready(self) -> bool:
+        """Liqo's controller-manager answers its readiness probe (it connects to the IPAM first)."""
+        url = f"http://127.0.0.1:{self.state.liqo_ports['health']}/readyz"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
     def ready(self) -> bool:
         context = ssl.create_default_context(cafile=str(self.pki_dir / "ca.crt"))
         admin = self.pair("admin")
@@ -306,6 +367,25 @@ class ClusterControlPlane:
 
     def processes_alive(self) -> bool:
         return bool(self.state.pids) and all(_alive(pid) for pid in self.state.pids.values())
+
+
+def _expand(argument: str, variables: dict[str, str]) -> str:
+    """An argument with the pod's ``$(VAR)`` references filled in, as the kubelet does."""
+    for name, value in variables.items():
+        argument = argument.replace(f"$({name})", value)
+    return argument
+
+
+def _liqo_manager_arg(argument: str, ipam_port: int, role: str) -> str:
+    """The chart's argument, adapted to a process beside the others on one host."""
+    if argument.startswith("--ipam-server="):
+        return f"--ipam-server=127.0.0.1:{ipam_port}"
+    if argument == "--offloading-enabled=true" and role == "consumer":
+        # Central's VirtualNodes have no spec.template (Liqo's webhook fills it on a real install)
+        # and no virtual kubelet can run here: the offloading module would crash on them and
+        # create virtual-kubelet Deployments. The lab plays the virtual nodes itself.
+        return "--offloading-enabled=false"
+    return argument
 
 
 def _user_entry(pair: KeyPair) -> dict[str, str]:
@@ -331,12 +411,14 @@ def _wait(what: str, predicate: Callable[[], bool], timeout: float = STARTUP_TIM
 class Lab:
     """The whole lab: every cluster of the topology, the shared kubeconfig and the emulator."""
 
-    def __init__(self, topology: Topology | None = None) -> None:
+    def __init__(self, topology: Topology | None = None, liqo: LiqoMode | None = None) -> None:
         self.topology = topology or topology_from_env()
+        self.liqo: LiqoMode = liqo or liqo_mode_from_env()
 
     def running(self) -> bool:
+        """Every process alive and every API server ready, in the Liqo mode asked for."""
         state = LabState.load()
-        if state is None or not kubeconfig_path().is_file():
+        if state is None or not kubeconfig_path().is_file() or state.liqo != self.liqo:
             return False
         planes = [ClusterControlPlane(c) for c in state.clusters]
         emulator_ok = state.emulator_pid is not None and _alive(state.emulator_pid)
@@ -346,7 +428,7 @@ class Lab:
         """Start the lab; returns False (and does nothing) when it already runs."""
         if self.running():
             return False
-        binaries = build.all_binaries()
+        binaries = build.all_binaries(real_liqo=self.liqo == "real")
         try:
             self._start(binaries)
         except RuntimeError as error:
@@ -364,7 +446,8 @@ class Lab:
             clusters=[
                 ClusterState(spec.name, _free_port(), _free_port(), _free_port())
                 for spec in self.topology.clusters
-            ]
+            ],
+            liqo=self.liqo,
         )
         planes = [ClusterControlPlane(c) for c in state.clusters]
         try:
@@ -372,6 +455,7 @@ class Lab:
                 plane.dir.mkdir(parents=True, exist_ok=True)
                 plane.issue_certificates(_first_service_ip(spec.service_cidr))
                 plane.start_etcd(binaries.etcd)
+            liqo_auth.issue(self.topology, {plane.state.name: plane.pki_dir for plane in planes})
             state.save()
             for plane, spec in zip(planes, self.topology.clusters, strict=True):
                 plane.start_apiserver(binaries.kube_apiserver, spec.service_cidr)
@@ -384,6 +468,9 @@ class Lab:
             self._install_liqo(binaries.kubectl)
             state.emulator_pid = self._start_emulator()
             state.save()
+            if binaries.liqo_runtime:
+                self._start_real_liqo(planes, binaries.liqo_runtime)
+                state.save()
             self._connect_hub_networks(binaries.liqoctl)
         except BaseException:
             state.save()
@@ -468,8 +555,17 @@ class Lab:
             for run in runs:
                 run.result()
 
+    def _start_real_liqo(self, planes: list[ClusterControlPlane], runtime: dict[str, Path]) -> None:
+        """Liqo's IPAM and controller-manager on every cluster at once; ready in a few seconds."""
+        for plane, spec in zip(planes, self.topology.clusters, strict=True):
+            plane.start_liqo(runtime, spec)
+        for plane in planes:
+            _wait(f"{plane.state.name}'s liqo-controller-manager /readyz", plane.liqo_ready)
+
     def _start_emulator(self) -> int:
         faults_path().parent.mkdir(parents=True, exist_ok=True)
+        # With real Liqo the emulator keeps only what has no runtime here (FIDELITY.md).
+        pods_only = ["--pods-only"] if self.liqo == "real" else []
         return _spawn(
             "emulator",
             [
@@ -481,6 +577,7 @@ class Lab:
                 # Seconds between passes without events; a lab of many edges raises it (each
                 # pass lists every emulated kind) to leave the API servers some CPU.
                 f"--resync={os.environ.get('LAB_EMULATOR_RESYNC', '1.0')}",
+                *pods_only,
             ],
             lab_dir(),
         )
@@ -505,7 +602,7 @@ class Lab:
             yield
         finally:
             spec = next(spec for spec in self.topology.clusters if spec.name == name)
-            plane.start_apiserver(build.all_binaries().kube_apiserver, spec.service_cidr)
+            plane.start_apiserver(build.kube_binaries()["kube-apiserver"], spec.service_cidr)
             state.save()
             _wait(f"{name}'s kube-apiserver /readyz", plane.ready)
 

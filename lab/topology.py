@@ -13,6 +13,11 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 ClusterRole = Literal["consumer", "provider"]
+# Who plays Liqo's networking controllers: Liqo's own controller-manager and IPAM as processes
+# ("real"), or the emulator's controller half ("emulated": faster, and the only way to inject
+# controller-side faults). The emulator plays the parts with no runtime here in both.
+LiqoMode = Literal["emulated", "real"]
+LIQO_MODES: tuple[LiqoMode, ...] = ("emulated", "real")
 
 LIQO_NAMESPACE = "liqo"
 LIQO_VERSION = "v1.2.0"
@@ -112,3 +117,13 @@ def topology_from_env(env: dict[str, str] | None = None) -> Topology:
             replace(c, pod_cidr=overrides.get(c.name, c.pod_cidr)) for c in base.clusters
         )
     )
+
+
+def liqo_mode_from_env(env: dict[str, str] | None = None) -> LiqoMode:
+    """``LAB_LIQO``: ``emulated`` (the default) or ``real``."""
+    source = os.environ if env is None else env
+    value = source.get("LAB_LIQO", "") or "emulated"
+    for mode in LIQO_MODES:
+        if value == mode:
+            return mode
+    raise ValueError(f"LAB_LIQO must be one of {', '.join(LIQO_MODES)}, not {value!r}")

@@ -8,7 +8,7 @@ import pytest
 from pytest_mock import MockerFixture
 
 from lab import build
-from lab.topology import ETCD_VERSION, KUBERNETES_VERSION
+from lab.topology import ETCD_VERSION, KUBERNETES_VERSION, LIQO_VERSION
 
 
 def fake_binaries(directory: Path, names: list[str]) -> None:
@@ -84,3 +84,20 @@ def test_helm_reports_its_version_and_renders_for_the_labs_kubernetes() -> None:
     flags = build._helm_ldflags()
     assert f"internal/version.version={build.HELM_VERSION}" in flags
     assert "pkg/chartutil.k8sVersionMinor=35" in flags
+
+
+def test_liqo_s_controllers_are_built_once_from_the_tools_module_that_pins_liqoctl(
+    cache: Path, mocker: MockerFixture
+) -> None:
+    go_mod = (build.TOOLS / "liqo" / "go.mod").read_text()
+    for package in build.LIQO_RUNTIME_PACKAGES.values():
+        assert f"\t{package}\n" in go_mod  # a `tool` line: go.sum holds its dependencies
+    go = mocker.patch.object(build, "_go", return_value="")
+    built = build.liqo_runtime_binaries()
+    assert [call.args[0][-1] for call in go.call_args_list] == list(
+        build.LIQO_RUNTIME_PACKAGES.values()
+    )
+    fake_binaries(cache / f"liqo-runtime-{LIQO_VERSION}", list(build.LIQO_RUNTIME_PACKAGES))
+    go.reset_mock()
+    assert build.liqo_runtime_binaries() == built
+    go.assert_not_called()

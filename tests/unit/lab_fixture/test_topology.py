@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from lab.topology import DEFAULT_TOPOLOGY, topology_from_env
+from lab.topology import DEFAULT_TOPOLOGY, liqo_mode_from_env, topology_from_env
 
 
 def test_without_overrides_every_cluster_has_a_distinct_pod_cidr() -> None:
@@ -52,3 +52,10 @@ def test_a_lab_of_fifteen_edges_has_distinct_pod_cidrs_clear_of_liqo_s_own() -> 
 def test_an_impossible_number_of_edges_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="LAB_EDGES must be"):
         topology_from_env({"LAB_EDGES": value})
+
+
+def test_the_lab_emulates_liqo_unless_real_liqo_is_asked_for() -> None:
+    assert liqo_mode_from_env({}) == "emulated"
+    assert liqo_mode_from_env({"LAB_LIQO": "real"}) == "real"
+    with pytest.raises(ValueError, match="LAB_LIQO must be one of emulated, real, not 'fake'"):
+        liqo_mode_from_env({"LAB_LIQO": "fake"})
