@@ -74,3 +74,12 @@ _EXIT_CODES: Final[dict[type[ShortcutError], ExitCode]] = {
 def exit_code_for(error: ShortcutError) -> ExitCode:
     """The exit code of the most specific domain error class that `error` is an instance of."""
     return next(_EXIT_CODES[cls] for cls in type(error).__mro__ if cls in _EXIT_CODES)
+
+
+def unexpected(error: BaseException) -> str:
+    """An error nobody foresaw (a bug, or a library failing in a way not mapped to a domain
+    error), in one line: its class says more than its message alone."""
+    if isinstance(error, ShortcutError):
+        return str(error)
+    message = " ".join(str(error).split())
+    return f"unexpected {type(error).__name__}" + (f": {message}" if message else "")
