@@ -4,6 +4,10 @@ Both front ends share these: the CLI turns an error into one line on stderr and 
 operator into a condition and an event. Scripts in CI branch on the exit codes, so they are stable,
 and the mapping from error to code is written once, here (`exit_code_for`), so that `--help`, the
 README and the behaviour cannot drift apart.
+
+An exception that is no domain error is a bug or a library failing in a way nobody mapped. Inside
+a `create` run it is rolled back as any failure is (exit 1, its message starting "unexpected");
+elsewhere the CLI names it in one line with `UNEXPECTED`, which claims no rollback.
 """
 
 from __future__ import annotations
@@ -31,9 +35,19 @@ class ExitCode(IntEnum):
         4,
         "a precondition failed (cluster, credentials, Liqo); nothing was changed",
     )
+    UNREPORTED = (
+        5,
+        "done, but not reported (output not written, or central's record not updated); the "
+        "error says what exists",
+    )
+    UNEXPECTED = (
+        70,  # EX_SOFTWARE of sysexits.h: an internal error
+        "unexpected error outside a run (a bug: -v shows where); nothing was rolled back",
+    )
     INTERRUPTED = (
         130,
-        "interrupted (Ctrl-C, SIGTERM, or not confirmed); anything the run created was rolled back",
+        "interrupted (Ctrl-C, SIGTERM, SIGHUP, or not confirmed); anything the run created was "
+        "rolled back",
     )
 
 
@@ -58,7 +72,14 @@ class RollbackIncomplete(ShortcutError):
 
 
 class Interrupted(ShortcutError):
-    """The run was interrupted (SIGINT, SIGTERM) and what it had created was rolled back."""
+    """The run was interrupted (SIGINT, SIGTERM, SIGHUP) and what it had created was rolled
+    back."""
+
+
+class Unreported(ShortcutError):
+    """The command did what it was asked (a shortcut made or removed stays so), but could not
+    say so: its output could not be written, or central's record of the shortcut not updated.
+    Not a failure to roll back: running the same command again converges and reports."""
 
 
 _EXIT_CODES: Final[dict[type[ShortcutError], ExitCode]] = {
@@ -68,9 +89,19 @@ _EXIT_CODES: Final[dict[type[ShortcutError], ExitCode]] = {
     WorkflowFailed: ExitCode.FAILED,
     RollbackIncomplete: ExitCode.ROLLBACK_INCOMPLETE,
     Interrupted: ExitCode.INTERRUPTED,
+    Unreported: ExitCode.UNREPORTED,
 }
 
 
 def exit_code_for(error: ShortcutError) -> ExitCode:
     """The exit code of the most specific domain error class that `error` is an instance of."""
     return next(_EXIT_CODES[cls] for cls in type(error).__mro__ if cls in _EXIT_CODES)
+
+
+def unexpected(error: BaseException) -> str:
+    """An error nobody foresaw (a bug, or a library failing in a way not mapped to a domain
+    error), in one line: its class says more than its message alone."""
+    if isinstance(error, ShortcutError):
+        return str(error)
+    message = " ".join(str(error).split())
+    return f"unexpected {type(error).__name__}" + (f": {message}" if message else "")

@@ -10,13 +10,14 @@ release that does not parse options through pydantic (which costs a command's --
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import traceback
 from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 import typer.main
@@ -34,10 +35,12 @@ from liqoshortcut.cli import (
     status,
     version,
 )
-from liqoshortcut.cli.environment import Environment, environment
-from liqoshortcut.errors import ExitCode, ShortcutError, exit_code_for
+from liqoshortcut.cli.environment import Environment, environment, output_failed
+from liqoshortcut.cli.output import write_failure
+from liqoshortcut.errors import ExitCode, ShortcutError, exit_code_for, unexpected
 
 PROG_NAME = "kubectl shortcut"
+UNWRITTEN = "the command completed, but its output could not be written"
 
 
 def _exit_codes_epilog() -> str:
@@ -105,35 +108,96 @@ def run(args: Sequence[str], env: Environment) -> int:
                 standalone_mode=False,
             )
     except ShortcutError as error:
-        if env.verbosity:
-            traceback.print_exception(error, file=env.stderr)
-        env.stderr.write(f"error: {error}\n")
+        _tell(env, error, f"error: {error}")
         return exit_code_for(error)
     except (
         KeyboardInterrupt
     ):  # Ctrl-C outside the workflow (which rolls back itself): no change yet
-        env.stderr.write("error: interrupted before any change\n")
+        _tell(env, None, "error: interrupted before any change")
         return ExitCode.INTERRUPTED
     except ClickException as error:  # click's own parsing errors: one line, like ours
         context = error.ctx if isinstance(error, ClickUsageError) else None
         command = context.command_path if context else PROG_NAME
-        env.stderr.write(f"error: {error.format_message()} (see {command} --help)\n")
+        _tell(env, None, f"error: {error.format_message()} (see {command} --help)")
         return ExitCode.USAGE
+    except Exception as error:
+        if isinstance(error, OSError | ValueError) and output_failed(env):
+            # click's help, a dry run or a completion script write without `write_data`.
+            _tell(env, error, f"error: {UNWRITTEN}: {write_failure(error)}")
+            return ExitCode.UNREPORTED
+        # A bug, or a failure no code maps. A create run turns its own into a rollback (exit 1),
+        # so this one came outside any run: nothing was rolled back, and the code says so.
+        _tell(
+            env,
+            error,
+            f"error: {unexpected(error)}; nothing was rolled back (-v shows where it came from)",
+        )
+        return ExitCode.UNEXPECTED
     # Without standalone mode, --help and typer.Exit come back as their exit code, a command's
     # normal completion as its return value (None).
     if result == ExitCode.INTERRUPTED:
         # typer turns a Ctrl-C that no command handled into exit 130, silently; the workflow
         # handles its own (rolling back), so this one came before any change.
-        env.stderr.write("error: interrupted before any change\n")
+        _tell(env, None, "error: interrupted before any change")
     return result if isinstance(result, int) else ExitCode.SUCCESS
+
+
+def _tell(env: Environment, error: BaseException | None, line: str) -> None:
+    """The run's last word on stderr (with -v, ``error``'s stack trace above it); a stderr that
+    refuses it (a full device, a closed terminal) leaves the exit code to speak alone."""
+    try:
+        if error is not None and env.verbosity:
+            traceback.print_exception(error, file=env.stderr)
+        env.stderr.write(line + "\n")
+        env.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # the workflow rolls back on it, as on Ctrl-C
 
 
+# `timeout`, CI cancellations and `kill` send SIGTERM, a closed terminal or a dropped SSH session
+# SIGHUP: roll back as for Ctrl-C, not just die.
+INTERRUPTING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def main() -> None:
     """Entry point of the `kubectl-shortcut` console script."""
-    # `timeout`, CI cancellations and `kill` send SIGTERM: roll back as for Ctrl-C, not just die.
-    signal.signal(signal.SIGTERM, _interrupt)
-    sys.exit(run(sys.argv[1:], Environment.from_process()))
+    for signum in INTERRUPTING_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` asks to outlive the terminal
+            signal.signal(signum, _interrupt)
+    env = Environment.from_process()
+    code = run(sys.argv[1:], env)
+    sys.exit(flushed(env, code))
+
+
+def flushed(env: Environment, code: int) -> int:
+    """``code``, once what is still buffered is written; a command whose data could not be
+    written (a full device, a closed stdout or pipe) did its work all the same: `UNREPORTED`.
+
+    Python would otherwise meet the failure at exit, print "Exception ignored" and exit 120.
+    """
+    for stream, fd in ((env.stdout, 1), (env.stderr, 2)):
+        try:
+            stream.flush()
+        except (OSError, ValueError) as error:
+            if stream is env.stdout and code == ExitCode.SUCCESS:
+                code = ExitCode.UNREPORTED
+                _tell(env, None, f"error: {UNWRITTEN}: {write_failure(error)}")
+            _discard_at_exit(stream, fd)
+    return code
+
+
+def _discard_at_exit(stream: TextIO, fd: int) -> None:
+    """Point ``stream``'s file descriptor, if it is ``fd``, at /dev/null: the interpreter's own
+    flush at exit then has nothing to fail on."""
+    try:
+        if stream.fileno() != fd:
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except (OSError, ValueError):  # no descriptor (a ClosedOutput), or a closed stream
+        pass

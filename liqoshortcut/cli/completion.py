@@ -28,6 +28,7 @@ from typer._completion_classes import BashComplete, completion_init
 from typer._completion_shared import get_completion_script
 
 from liqoshortcut.cli.environment import environment
+from liqoshortcut.cli.output import emit
 
 EXECUTABLE = "kubectl-shortcut"  # the console script that kubectl's plugin discovery finds
 COMPLETE_VAR = "_KUBECTL_SHORTCUT_COMPLETE"  # what the scripts set to ask for candidates
@@ -51,7 +52,7 @@ def completion(
     Load it with e.g. `source <(kubectl-shortcut completion bash)`. `kubectl shortcut <TAB>` needs
     no script: kubectl (1.26 or later) runs kubectl_complete-shortcut, installed with this package.
     """
-    environment(ctx).stdout.write(completion_script(shell) + "\n")
+    emit(environment(ctx), completion_script(shell) + "\n")
 
 
 def completion_script(shell: Shell) -> str:

@@ -215,4 +215,5 @@ def create(
         state += f"; Services routed over it: {', '.join(routed) if routed else 'none'}"
     elif policy.services != "None" and policy.path == "Hub":
         state += "; the selected Services stay on the hub path (--path hub)"
-    write_data(env, output, summary, text=f"shortcut {plan.shortcut} {state}")
+    text = f"shortcut {plan.shortcut} {state}"
+    write_data(env, output, summary, text=text, done=text)

@@ -101,4 +101,4 @@ def delete(
         "recordRemoved": recorded,
         "unroutedServices": services,
     }
-    write_data(env, output, data, text=text)
+    write_data(env, output, data, text=text, done=text)

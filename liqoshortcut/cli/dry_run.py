@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from liqoshortcut.cli.environment import Environment
-from liqoshortcut.cli.output import OutputFormat, table, write_data
+from liqoshortcut.cli.output import OutputFormat, emit, table, write_data
 
 if TYPE_CHECKING:
     from liqoshortcut.core.plan import Plan
@@ -49,7 +49,7 @@ def show_client(
 ) -> None:
     """``traffic``: what the run would do with central's Services, a line after the steps."""
     if output is OutputFormat.YAML:
-        env.stdout.write(_yaml_stream(document))
+        emit(env, _yaml_stream(document))
     else:
         text = _waves_text(plan) + (f"\n{traffic}" if traffic else "")
         write_data(env, output, document, text=text)

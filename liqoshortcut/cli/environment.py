@@ -6,6 +6,8 @@ pass a fake one (StringIO streams, a chosen TTY-ness) and read back exactly what
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 from dataclasses import dataclass
@@ -29,13 +31,44 @@ class Environment:
 
     @classmethod
     def from_process(cls) -> Environment:
+        # A process started with a standard stream closed (`<&-`, `>&-`) has None there.
+        stdout = sys.stdout if sys.stdout is not None else ClosedOutput("stdout")
+        stderr = sys.stderr if sys.stderr is not None else open(os.devnull, "w")  # noqa: SIM115
+        stderr_isatty = stderr.isatty()
         return cls(
-            stdout=sys.stdout,
-            stderr=sys.stderr,
-            stderr_isatty=sys.stderr.isatty(),
+            stdout=stdout,
+            stderr=stderr,
+            stderr_isatty=stderr_isatty,
             no_color=bool(os.environ.get("NO_COLOR")),
-            answers=sys.stdin if sys.stdin.isatty() and sys.stderr.isatty() else None,
+            answers=sys.stdin
+            if sys.stdin is not None and sys.stdin.isatty() and stderr_isatty
+            else None,
         )
+
+
+def output_failed(env: Environment) -> bool:
+    """Whether ``env``'s stdout refuses what was written to it (a full device, a closed stdout
+    or pipe): it still does when flushed again."""
+    try:
+        env.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+class ClosedOutput(io.StringIO):
+    """Standard output of a process started without one: once anything was written, every flush
+    refuses it, as a full device does, so that both end the same way (`output.write_data`,
+    `app.flushed`). The data is the command's result: losing it silently would not do (stderr,
+    which carries only what a person reads, goes to /dev/null instead)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def flush(self) -> None:
+        if not self.closed and self.tell():
+            raise OSError(errno.EBADF, f"{self.stream} is closed")
 
 
 def confirmed(env: Environment, question: str) -> bool:

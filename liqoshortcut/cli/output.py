@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from liqoshortcut.cli.environment import Environment
+from liqoshortcut.errors import Unreported
 
 
 class OutputFormat(StrEnum):
@@ -28,19 +29,49 @@ OutputOption = Annotated[
 
 
 def write_data(
-    env: Environment, output: OutputFormat, data: Mapping[str, object], text: str
+    env: Environment,
+    output: OutputFormat,
+    data: Mapping[str, object],
+    text: str,
+    *,
+    done: str | None = None,
 ) -> None:
-    """Print `data` as json or yaml, or `text` (its rendering for people) for `-o text`."""
+    """Print `data` as json or yaml, or `text` (its rendering for people) for `-o text`.
+
+    Written out at once, so that a full device or a closed stdout shows here, as `Unreported`:
+    ``done`` says in one line what the command did, which stays done (default: that it
+    completed).
+    """
     if output is OutputFormat.JSON:
         import json
 
-        env.stdout.write(json.dumps(data, indent=2) + "\n")
+        rendered = json.dumps(data, indent=2) + "\n"
     elif output is OutputFormat.YAML:
         import yaml
 
-        env.stdout.write(yaml.safe_dump(dict(data), sort_keys=False))
+        rendered = yaml.safe_dump(dict(data), sort_keys=False)
     else:
-        env.stdout.write(text + "\n")
+        rendered = text + "\n"
+    emit(env, rendered, done=done)
+
+
+def emit(env: Environment, rendered: str, *, done: str | None = None) -> None:
+    """Write ``rendered`` to stdout at once; `Unreported` if it is refused (see `write_data`)."""
+    try:
+        env.stdout.write(rendered)
+        env.stdout.flush()
+    except (OSError, ValueError) as error:  # ValueError: the stream was closed
+        raise Unreported(
+            f"{done or 'the command completed'}, but its output could not be written: "
+            f"{write_failure(error)}"
+        ) from error
+
+
+def write_failure(error: BaseException) -> str:
+    """Why writing failed, in a few words: ``No space left on device``, ``stdout is closed``."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def table(rows: Sequence[Sequence[str]]) -> str:

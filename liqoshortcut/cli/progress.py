@@ -9,6 +9,7 @@ rich is imported only for a terminal, so scripts and `--help` never pay for it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -55,10 +56,11 @@ def _plain(env: Environment) -> Reporter:
             return
         stamp = time.strftime("%H:%M:%S")
         detail = f" ({event.detail})" if event.detail else ""
-        with lock:
-            env.stderr.write(
-                f"{stamp} {event.cluster or '-':<10} {event.step}: {event.phase.value}{detail}\n"
-            )
+        line = f"{stamp} {event.cluster or '-':<10} {event.step}: {event.phase.value}{detail}\n"
+        # Progress is for a person: a stderr that is gone (a closed terminal after SIGHUP, a
+        # closed pipe) must not fail the run, nor stop its rollback.
+        with lock, contextlib.suppress(OSError, ValueError):
+            env.stderr.write(line)
 
     return plain
 
@@ -99,8 +101,9 @@ def _live(env: Environment) -> Iterator[Reporter]:
                 running.pop(key, None)
             mark, style = _MARKS[event.phase]
             detail = f" [dim]({event.detail})[/]" if event.detail else ""
-            display.console.print(
-                f"[{style}]{mark}[/] [bold]{event.cluster}[/] {event.step}{detail}"
-            )
+            with contextlib.suppress(OSError, ValueError):  # as in `_plain`
+                display.console.print(
+                    f"[{style}]{mark}[/] [bold]{event.cluster}[/] {event.step}{detail}"
+                )
 
         yield live

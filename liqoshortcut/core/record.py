@@ -25,7 +25,7 @@ class State(StrEnum):
     CREATING = "Creating"  # a run is (or was, if killed) under way: re-run create or delete
     CONNECTED = "Connected"  # both Connections reported Connected
     CREATED = "Created"  # made with --no-wait: the Connections were not waited for
-    FAILED = "Failed"  # a run failed over objects an earlier run left: see ``message``
+    FAILED = "Failed"  # a run failed over objects it or an earlier run left: see ``message``
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,10 @@ class Follow:
     def __exit__(self, *exc: object) -> None:
         if self._response is not None:
             # Unblocks the reader's read at once. A stream that already ended (the server closed
-            # it, or urllib3 did at its end) has no socket left to shut: nothing to unblock.
-            with contextlib.suppress(OSError):
+            # or dropped it, or the read timed out) has nothing left to unblock, and urllib3 says
+            # so in one of three ways: EBADF from a closed socket, RuntimeError once the
+            # connection went back to the pool, ValueError once the response was closed.
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
                 self._response.shutdown()
         if self._reader is not None:
             self._reader.join()

@@ -12,6 +12,7 @@ repairs what drifted; tearing down is the operator's finalizer's job.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -21,6 +22,7 @@ from liqoshortcut.errors import (
     RollbackIncomplete,
     ShortcutError,
     WorkflowFailed,
+    unexpected,
 )
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
@@ -83,6 +85,8 @@ class ConnectRun:
             self._roll_back("interrupted", Interrupted)
         except ShortcutError as error:
             self._roll_back(str(error), WorkflowFailed)
+        except BaseException as error:  # the promise holds for failures nobody foresaw too
+            self._roll_back(unexpected(error), WorkflowFailed)
 
     def _roll_back(self, reason: str, failure: type[ShortcutError]) -> None:
         """Delete what this run created, newest first, and raise ``failure`` saying how it went."""
@@ -94,14 +98,16 @@ class ConnectRun:
         leftovers: list[ObjectRef] = []
         for ref in self.journal.newest_first():
             cluster, resource = self.clusters[ref.cluster], by_kind(ref.kind)
-            self.report(ProgressEvent(Phase.ROLLBACK, f"delete {ref}", cluster.name))
+            # A progress line that cannot be written must not keep the object from going.
+            with contextlib.suppress(Exception):
+                self.report(ProgressEvent(Phase.ROLLBACK, f"delete {ref}", cluster.name))
             try:
                 liqo.delete(cluster, resource, ref.name, ref.namespace)
                 # Rollback gets its own budget: the run's may be what just ran out.
                 gone = liqo.wait_gone(
                     cluster, resource, ref.name, ref.namespace, timeout=ROLLBACK_TIMEOUT
                 )
-            except (ShortcutError, KeyboardInterrupt):
+            except (Exception, KeyboardInterrupt):  # named as left below; the others go on
                 gone = False
             if not gone:
                 leftovers.append(ref)

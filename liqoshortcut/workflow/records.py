@@ -4,7 +4,8 @@ The record is written before the first change on an edge and settled after the l
 any moment, even after a `kill -9`, `list` shows every shortcut that has objects on the edges.
 A run that fails takes back a record it created, together with its objects; a record an earlier
 run left stays, marked Failed, because that run's objects stay too (this run never deletes what
-it did not create).
+it did not create); so does the record of a run whose rollback left objects behind. A run that
+completed on the edges but cannot update its record says so (`Unreported`) and undoes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 
 from liqoshortcut.core.naming import is_owned_by
 from liqoshortcut.core.record import ShortcutRecord, State, record_name, record_selector
-from liqoshortcut.errors import PreconditionFailed, RollbackIncomplete, ShortcutError
+from liqoshortcut.errors import PreconditionFailed, RollbackIncomplete, Unreported, unexpected
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import LiqoMissing
@@ -27,9 +28,10 @@ def recorded(
 ) -> Iterator[None]:
     """Keep ``record`` around a run: new ones say Creating until the run has ``reached`` its end.
 
-    An exception leaving the block removes a record this call created, or marks an earlier one
-    Failed; an existing record is not touched while the run works, so a re-run that changes
-    nothing on the edges changes nothing here either.
+    An exception leaving the block removes a record this call created, or marks it Failed when
+    the rollback left objects (`RollbackIncomplete`), as it marks an earlier one; an existing
+    record is not touched while the run works, so a re-run that changes nothing on the edges
+    changes nothing here either.
     """
     name = record_name(record.name)
     existing = liqo.get(central, CONFIG_MAP, name, namespace)
@@ -39,27 +41,42 @@ def recorded(
             "liqo-shortcut; it is left alone: rename or remove it"
         )
     creating = record.to_config_map(namespace)
+    shown = ((existing or creating).get("data") or {}).get("state", str(State.CREATING))
     if existing is None:
         liqo.create(central, CONFIG_MAP, creating)
     try:
         yield
     except BaseException as error:
+        # Objects the rollback could not remove keep their record, so that `list` shows them.
+        left = isinstance(error, RollbackIncomplete)
         try:
-            if existing is None:
+            if existing is None and not left:
                 liqo.delete(central, CONFIG_MAP, name, namespace)
             else:
-                failed = {**creating["data"], "state": str(State.FAILED), "message": str(error)}
+                message = unexpected(error)
+                failed = {**creating["data"], "state": str(State.FAILED), "message": message}
                 _write(central, namespace, name, failed)
-        except ShortcutError as unsettled:
+        except (Exception, KeyboardInterrupt) as unsettled:
+            if existing is None and not left:
+                fix = f"remove ConfigMap {namespace}/{name} from the central cluster"
+            else:
+                fix = f"ConfigMap {namespace}/{name} on the central cluster still says {shown}"
             raise RollbackIncomplete(
-                f"{error}; its record could not be settled ({unsettled}): remove ConfigMap "
-                f"{namespace}/{name} from the central cluster"
+                f"{unexpected(error)}; its record could not be settled ({unexpected(unsettled)}): "
+                f"{fix}"
             ) from error
         raise
     # Outside the try: the edges are done now, a failure to say so must not undo the record.
     final = {**creating["data"], "state": str(reached)}
     if final != ((existing or creating).get("data") or {}):
-        _write(central, namespace, name, final)
+        try:
+            _write(central, namespace, name, final)
+        except (Exception, KeyboardInterrupt) as error:
+            raise Unreported(
+                f"shortcut {record.name} is {str(reached).lower()} on the edges, but its record "
+                f"ConfigMap {namespace}/{name} on {central.name} could not be updated and still "
+                f"says {shown} ({unexpected(error)}): run the same create again to update it"
+            ) from error
 
 
 def forget(central: Cluster, namespace: str, shortcut: str) -> bool:

@@ -277,7 +277,7 @@ class ServiceRouting:
                 traffic.annotate(self.central, change)
             except NotFound:
                 continue  # deleted meanwhile: nothing of ours left on it
-            except (ShortcutError, KeyboardInterrupt):
+            except (Exception, KeyboardInterrupt):  # named as left; the others go on
                 left.append(_annotate_command(self.central, previous))
         return left
 

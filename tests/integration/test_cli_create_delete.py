@@ -204,6 +204,7 @@ def test_bad_input_gets_one_line_its_exit_code_and_changes_nothing(
             signal.SIGINT,
         ),
         ({"edge-a": {"gateway-pod": "hang"}}, "create GatewayClient", 1, signal.SIGTERM),
+        ({"edge-a": {"gateway-pod": "hang"}}, "create GatewayClient", 1, signal.SIGHUP),
     ],
     ids=[
         "configuration",
@@ -212,6 +213,7 @@ def test_bad_input_gets_one_line_its_exit_code_and_changes_nothing(
         "connection",
         "endpoint",
         "sigterm-client-pod",
+        "sighup-client-pod",
     ],
 )
 def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(

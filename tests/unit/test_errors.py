@@ -11,6 +11,7 @@ from liqoshortcut.errors import (
     PreconditionFailed,
     RollbackIncomplete,
     ShortcutError,
+    Unreported,
     UsageError,
     WorkflowFailed,
     exit_code_for,
@@ -26,6 +27,7 @@ from tests.unit.cli_runner import run_cli
         (RollbackIncomplete("GatewayServer edge-b/x left behind"), 3),
         (PreconditionFailed("context edge-c not in kubeconfig"), 4),
         (Interrupted("interrupted"), 130),
+        (Unreported("shortcut edge-a--edge-b connected, but its output could not be written"), 5),
         (ShortcutError("any other domain failure"), 1),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, ShortcutError) else str(value),
@@ -50,6 +52,8 @@ def test_exit_codes_are_the_documented_stable_numbers() -> None:
         "USAGE": 2,
         "ROLLBACK_INCOMPLETE": 3,
         "PRECONDITION_FAILED": 4,
+        "UNREPORTED": 5,
+        "UNEXPECTED": 70,
         "INTERRUPTED": 130,
     }
 
@@ -95,3 +99,33 @@ def test_ctrl_c_outside_the_workflow_is_one_line_and_exit_code_130(
     result = run_cli("version")
     assert result.exit_code == 130
     assert result.stderr == "error: interrupted before any change\n"
+
+
+@pytest.fixture
+def version_has_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: object, **__: object) -> None:
+        raise RuntimeError("Cannot shutdown as connection has already been released to the pool")
+
+    monkeypatch.setattr(version, "write_data", fail)
+
+
+@pytest.mark.usefixtures("version_has_a_bug")
+def test_an_unexpected_error_outside_a_run_is_one_line_and_claims_no_rollback() -> None:
+    result = run_cli("version")
+
+    assert result.exit_code == ExitCode.UNEXPECTED
+    assert ExitCode.UNEXPECTED.meaning.endswith("nothing was rolled back")
+    assert result.stderr == (
+        "error: unexpected RuntimeError: Cannot shutdown as connection has already been released "
+        "to the pool; nothing was rolled back (-v shows where it came from)\n"
+    )
+
+
+@pytest.mark.usefixtures("version_has_a_bug")
+def test_verbose_shows_where_an_unexpected_error_came_from() -> None:
+    result = run_cli("-v", "version")
+
+    assert result.exit_code == ExitCode.UNEXPECTED
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert "RuntimeError: Cannot shutdown as connection" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: unexpected RuntimeError: ")

@@ -237,3 +237,62 @@ def test_every_wait_a_plan_holds_is_one_the_workflow_can_observe() -> None:
     for step in a_plan().steps:
         if step.action is Action.WAIT:
             assert step.condition in WAITS, step.id
+
+
+def test_an_error_nobody_foresaw_rolls_back_like_any_failure_and_names_its_class(
+    edges: FakeEdges,
+) -> None:
+    """The lab cannot make the workflow's own code fail; a step that raises what no code maps
+    (here: urllib3's complaint when a watch is left) stands in for any such bug."""
+
+    def library_bug() -> None:
+        raise RuntimeError("Cannot shutdown as connection has already been released to the pool")
+
+    edges.before_create["PublicKey"] = library_bug
+    with pytest.raises(WorkflowFailed) as raised:
+        run(edges)
+    assert str(raised.value) == (
+        "unexpected RuntimeError: Cannot shutdown as connection has already been released to the "
+        "pool; everything this run created was removed"
+    )
+    assert isinstance(raised.value.__context__, RuntimeError)  # what -v shows
+    assert [key for key in edges.objects if key[1] in OUR_KINDS] == []
+
+
+def test_a_rollback_goes_on_past_an_object_it_fails_on_unexpectedly_and_names_it(
+    edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deletion that fails in a way no code maps (unit: the lab's API servers answer as
+    mapped) must not abandon the objects after it."""
+    delete = edges.delete
+
+    def delete_failing_on_the_server(cluster: Any, resource: Any, name: str, *rest: Any) -> bool:
+        if resource.kind == "GatewayServer":
+            raise RuntimeError("Cannot shutdown as connection has already been released")
+        return delete(cluster, resource, name, *rest)
+
+    monkeypatch.setattr("liqoshortcut.kube.liqo.delete", delete_failing_on_the_server)
+    edges.refused.add("PublicKey")
+    with pytest.raises(RollbackIncomplete) as raised:
+        run(edges)
+    assert str(raised.value).endswith(
+        "rollback left 1 object(s), remove them with: "
+        "kubectl --context edge-b -n liqo-tenant-milan delete gatewayservers milan"
+    )
+    left = [key[1] for key in edges.objects if key[1] in OUR_KINDS]
+    assert left == ["GatewayServer"]  # every other object went
+
+
+def test_a_progress_line_that_cannot_be_written_does_not_stop_the_rollback(
+    edges: FakeEdges,
+) -> None:
+    """A terminal closed by SIGHUP refuses writes (EIO); the lab's runs write to files."""
+
+    def terminal_gone(event: ProgressEvent) -> None:
+        if event.phase is Phase.ROLLBACK:
+            raise OSError(5, "Input/output error")
+
+    edges.refused.add("PublicKey")
+    with pytest.raises(WorkflowFailed, match="everything this run created was removed"):
+        run(edges, report=terminal_gone)
+    assert [key for key in edges.objects if key[1] in OUR_KINDS] == []
