@@ -80,9 +80,10 @@ def delete(
     with reporter(env, quiet) as report:
         # Traffic first: a Service still annotated would lose its path with the tunnel.
         unrouted = unroute(preflight.central, shortcut_key(plan), report)
-        removed = disconnect(plan, preflight.edges, deadline, report, wait=wait)
-    for warning in unrouted.warnings:
+        done = disconnect(plan, preflight.edges, deadline, report, wait=wait)
+    for warning in [*unrouted.warnings, *done.kept]:
         env.stderr.write(f"warning: {warning}\n")
+    removed = done.removed
     recorded = forget(preflight.central, liqo_namespace, name)
     services = [service_name(key) for key in unrouted.services]
     back = (
@@ -90,9 +91,16 @@ def delete(
         if services
         else ""
     )
+    kept = (
+        f"; {len(done.kept)} tenant namespace{'' if len(done.kept) == 1 else 's'} kept, "
+        "holding objects not made by liqo-shortcut"
+        if done.kept
+        else ""
+    )
     text = (
-        f"shortcut {name} deleted ({removed} object{'' if removed == 1 else 's'} removed{back})"
-        if removed or recorded or services
+        f"shortcut {name} deleted ({removed} object{'' if removed == 1 else 's'} "
+        f"removed{back}{kept})"
+        if removed or recorded or services or done.kept
         else f"shortcut {name} not found: nothing to delete"
     )
     data = {
@@ -100,5 +108,8 @@ def delete(
         "removed": removed,
         "recordRemoved": recorded,
         "unroutedServices": services,
+        "keptNamespaces": [
+            {"cluster": k.cluster, "namespace": k.namespace, "reason": k.reason} for k in done.kept
+        ],
     }
     write_data(env, output, data, text=text)
