@@ -47,11 +47,11 @@ def delete(
 ) -> None:
     """Tear down the shortcut between EDGE_A and EDGE_B; a missing one is not an error."""
     from liqoshortcut.cli.progress import reporter
-    from liqoshortcut.errors import Interrupted, PreconditionFailed
+    from liqoshortcut.errors import Interrupted
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.disconnect import disconnect
     from liqoshortcut.workflow.preflight import prepare_teardown
-    from liqoshortcut.workflow.records import forget, owning_resource
+    from liqoshortcut.workflow.records import forget, refuse_owned
     from liqoshortcut.workflow.routing import service_name, shortcut_key, unroute
     from liqoshortcut.workflow.waiting import Deadline
 
@@ -66,13 +66,7 @@ def delete(
     )
     plan = preflight.plan
     name = plan.shortcut
-    owner = owning_resource(preflight.central, {edge.cluster_id for edge in plan.edges.values()})
-    if owner is not None:
-        raise PreconditionFailed(
-            f"shortcut {name} belongs to VirtualNodeShortcut {owner.source}, whose operator would "
-            f"make it again: delete that instead (kubectl delete virtualnodeshortcut -n "
-            f"{owner.source.replace('/', ' ')})"
-        )
+    refuse_owned(preflight.central, name, {e.cluster_id for e in plan.edges.values()}, "delete")
     edges = " and ".join(edge.name for edge in plan.edges.values())
     question = f"Delete shortcut {name} and every object it made on {edges}?"
     if not yes and not confirmed(env, question):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Final, Literal
 
 from liqoshortcut.core.naming import is_owned_by
 from liqoshortcut.core.record import ShortcutRecord, State, record_name, record_selector
@@ -29,7 +30,9 @@ def recorded(
 
     An exception leaving the block removes a record this call created, or marks an earlier one
     Failed; an existing record is not touched while the run works, so a re-run that changes
-    nothing on the edges changes nothing here either.
+    nothing on the edges changes nothing here either. A PreconditionFailed leaving the block is
+    a refusal before the run's first change (`ConnectRun` turns every later failure into
+    WorkflowFailed): it leaves an earlier record as it was.
     """
     name = record_name(record.name)
     existing = liqo.get(central, CONFIG_MAP, name, namespace)
@@ -47,6 +50,8 @@ def recorded(
         try:
             if existing is None:
                 liqo.delete(central, CONFIG_MAP, name, namespace)
+            elif isinstance(error, PreconditionFailed):
+                pass  # a refusal, raised before any change: the earlier run's record still holds
             else:
                 failed = {**creating["data"], "state": str(State.FAILED), "message": str(error)}
                 _write(central, namespace, name, failed)
@@ -102,6 +107,29 @@ def _write(central: Cluster, namespace: str, name: str, data: dict[str, str]) ->
         config_map["data"] = data
 
     liqo.mutate(central, CONFIG_MAP, name, namespace, replace_data)
+
+
+# What to tell a user whose command meets a shortcut the operator owns: why, and what to run.
+OWNED_FIX: Final = {
+    "create": ("whose operator makes it", "change that instead", "edit"),
+    "delete": ("whose operator would make it again", "delete that instead", "delete"),
+}
+
+
+def refuse_owned(
+    central: Cluster, shortcut: str, cluster_ids: set[str], command: Literal["create", "delete"]
+) -> None:
+    """Raise PreconditionFailed if a VirtualNodeShortcut owns the edges ``cluster_ids``: its
+    operator makes and removes that shortcut, and `create` or `delete` would fight it."""
+    owner = owning_resource(central, cluster_ids)
+    if owner is None:
+        return
+    namespace, name = owner.source.split("/", 1)
+    why, fix, verb = OWNED_FIX[command]
+    raise PreconditionFailed(
+        f"shortcut {shortcut} belongs to VirtualNodeShortcut {owner.source}, {why}: {fix} "
+        f"(kubectl {verb} virtualnodeshortcut -n {namespace} {name})"
+    )
 
 
 def owning_resource(central: Cluster, cluster_ids: set[str]) -> ShortcutRecord | None:

@@ -167,6 +167,22 @@ def test_a_peering_made_by_someone_else_is_refused_before_any_change(edges: Fake
     assert edges.sent == []
 
 
+def test_a_rerun_with_the_other_server_edge_is_refused_naming_the_server_before_any_change(
+    edges: FakeEdges,
+) -> None:
+    run(edges)  # edge-b serves
+    made = dict(edges.objects)
+    with pytest.raises(PreconditionFailed) as refused:
+        run(edges, a_plan(serverEdge="edge-a"))
+    assert str(refused.value) == (
+        "shortcut milan--turin has its gateway server on edge-b, not on edge-a (edge-a holds "
+        "its GatewayClient liqo-tenant-turin/turin): to move the server, delete the shortcut, "
+        "then create it again with edge-a as the server edge"
+    )
+    assert len(edges.sent) == 8  # the first run's creates only
+    assert edges.objects == made
+
+
 def test_a_refused_create_rolls_back_what_this_run_made_newest_first(edges: FakeEdges) -> None:
     edges.refused.add("PublicKey")
     with pytest.raises(WorkflowFailed, match="everything this run created was removed"):
