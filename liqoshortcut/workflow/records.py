@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Final, Literal
 
 from liqoshortcut.core.naming import is_owned_by
-from liqoshortcut.core.record import ShortcutRecord, State, record_name, record_selector
+from liqoshortcut.core.record import (
+    MalformedRecord,
+    ShortcutRecord,
+    State,
+    record_name,
+    record_selector,
+)
 from liqoshortcut.errors import PreconditionFailed, RollbackIncomplete, ShortcutError
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
@@ -76,8 +83,20 @@ def forget(central: Cluster, namespace: str, shortcut: str) -> bool:
     return liqo.delete(central, CONFIG_MAP, name, namespace)
 
 
-def all_records(central: Cluster, namespace: str) -> list[ShortcutRecord]:
-    """Every shortcut: those `create` recorded, and the VirtualNodeShortcuts the operator owns."""
+@dataclass(frozen=True)
+class Records:
+    """What `list` found: the shortcuts, and a warning for each record it could not read."""
+
+    records: list[ShortcutRecord]
+    warnings: list[str]
+
+
+def all_records(central: Cluster, namespace: str) -> Records:
+    """Every shortcut: those `create` recorded, and the VirtualNodeShortcuts the operator owns.
+
+    A ConfigMap labelled as a record that is not one is skipped with a warning naming it, so
+    that one hand-edited object never hides every other shortcut.
+    """
     found = liqo.list_objects(
         central,
         CONFIG_MAP,
@@ -85,9 +104,14 @@ def all_records(central: Cluster, namespace: str) -> list[ShortcutRecord]:
         record_selector(),
         fix=f"use credentials that may list ConfigMaps in {namespace} on the central cluster",
     )
-    records = [ShortcutRecord.from_config_map(item) for item in found]
+    records, warnings = [], []
+    for item in found:
+        try:
+            records.append(ShortcutRecord.from_config_map(item))
+        except MalformedRecord as malformed:
+            warnings.append(str(malformed))
     records += [ShortcutRecord.from_resource(item) for item in _resources(central)]
-    return sorted(records, key=lambda record: (record.name, record.source))
+    return Records(sorted(records, key=lambda record: (record.name, record.source)), warnings)
 
 
 def _resources(central: Cluster) -> list[liqo.Manifest]:
