@@ -127,7 +127,7 @@ def create(
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.connect import ConnectRun
     from liqoshortcut.workflow.preflight import prepare
-    from liqoshortcut.workflow.records import recorded
+    from liqoshortcut.workflow.records import recorded, refuse_owned
     from liqoshortcut.workflow.routing import (
         ServiceRouting,
         describe,
@@ -186,6 +186,8 @@ def create(
         show_dry_run(env, output, dry_run, preflight, int(seconds), wait)
         return
     server, client = plan.edges[Side.SERVER], plan.edges[Side.CLIENT]
+    cluster_ids = {server.cluster_id, client.cluster_id}
+    refuse_owned(preflight.central, plan.shortcut, cluster_ids, "create")  # before any change
     record = ShortcutRecord(
         name=plan.shortcut,
         server=EdgeRecord(server.name, server.cluster_id),

@@ -47,11 +47,11 @@ def delete(
 ) -> None:
     """Tear down the shortcut between EDGE_A and EDGE_B; a missing one is not an error."""
     from liqoshortcut.cli.progress import reporter
-    from liqoshortcut.errors import Interrupted, PreconditionFailed
+    from liqoshortcut.errors import Interrupted
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.disconnect import disconnect
     from liqoshortcut.workflow.preflight import prepare_teardown
-    from liqoshortcut.workflow.records import forget, owning_resource
+    from liqoshortcut.workflow.records import forget, refuse_owned
     from liqoshortcut.workflow.routing import service_name, shortcut_key, unroute
     from liqoshortcut.workflow.waiting import Deadline
 
@@ -66,13 +66,7 @@ def delete(
     )
     plan = preflight.plan
     name = plan.shortcut
-    owner = owning_resource(preflight.central, {edge.cluster_id for edge in plan.edges.values()})
-    if owner is not None:
-        raise PreconditionFailed(
-            f"shortcut {name} belongs to VirtualNodeShortcut {owner.source}, whose operator would "
-            f"make it again: delete that instead (kubectl delete virtualnodeshortcut -n "
-            f"{owner.source.replace('/', ' ')})"
-        )
+    refuse_owned(preflight.central, name, {e.cluster_id for e in plan.edges.values()}, "delete")
     edges = " and ".join(edge.name for edge in plan.edges.values())
     question = f"Delete shortcut {name} and every object it made on {edges}?"
     if not yes and not confirmed(env, question):
@@ -80,9 +74,10 @@ def delete(
     with reporter(env, quiet) as report:
         # Traffic first: a Service still annotated would lose its path with the tunnel.
         unrouted = unroute(preflight.central, shortcut_key(plan), report)
-        removed = disconnect(plan, preflight.edges, deadline, report, wait=wait)
-    for warning in unrouted.warnings:
+        done = disconnect(plan, preflight.edges, deadline, report, wait=wait)
+    for warning in [*unrouted.warnings, *done.kept]:
         env.stderr.write(f"warning: {warning}\n")
+    removed = done.removed
     recorded = forget(preflight.central, liqo_namespace, name)
     services = [service_name(key) for key in unrouted.services]
     back = (
@@ -90,9 +85,16 @@ def delete(
         if services
         else ""
     )
+    kept = (
+        f"; {len(done.kept)} tenant namespace{'' if len(done.kept) == 1 else 's'} kept, "
+        "holding objects not made by liqo-shortcut"
+        if done.kept
+        else ""
+    )
     text = (
-        f"shortcut {name} deleted ({removed} object{'' if removed == 1 else 's'} removed{back})"
-        if removed or recorded or services
+        f"shortcut {name} deleted ({removed} object{'' if removed == 1 else 's'} "
+        f"removed{back}{kept})"
+        if removed or recorded or services or done.kept
         else f"shortcut {name} not found: nothing to delete"
     )
     data = {
@@ -100,5 +102,8 @@ def delete(
         "removed": removed,
         "recordRemoved": recorded,
         "unroutedServices": services,
+        "keptNamespaces": [
+            {"cluster": k.cluster, "namespace": k.namespace, "reason": k.reason} for k in done.kept
+        ],
     }
     write_data(env, output, data, text=text, done=text)

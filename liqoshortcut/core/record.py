@@ -21,6 +21,15 @@ RECORD_COMPONENT: Final = "shortcut-record"
 RECORD_PREFIX: Final = "liqo-shortcut-"
 
 
+# The keys `to_config_map` writes that a record cannot be read without (``state`` may be edited
+# by hand: it is shown as Failed then).
+EDGE_KEYS: Final = ("server.context", "server.clusterID", "client.context", "client.clusterID")
+
+
+class MalformedRecord(ValueError):
+    """A ConfigMap that carries the records' labels but is no record (edited or made by hand)."""
+
+
 class State(StrEnum):
     CREATING = "Creating"  # a run is (or was, if killed) under way: re-run create or delete
     CONNECTED = "Connected"  # both Connections reported Connected
@@ -67,16 +76,26 @@ class ShortcutRecord:
 
     @classmethod
     def from_config_map(cls, config_map: dict[str, Any]) -> ShortcutRecord:
+        """The record ``config_map`` holds; MalformedRecord, naming what is missing, if none."""
         metadata, data = config_map["metadata"], config_map.get("data") or {}
+        name = (metadata.get("labels") or {}).get(SHORTCUT_LABEL)
+        missing = [f"label {SHORTCUT_LABEL}"] if not name else []
+        missing += [f"key {key}" for key in EDGE_KEYS if not data.get(key)]
+        if missing:
+            raise MalformedRecord(
+                f"ConfigMap {metadata.get('namespace')}/{metadata.get('name')} is labelled as a "
+                f"shortcut's record but has no {', no '.join(missing)}: it is not listed; remove "
+                "it or its labels"
+            )
         created = metadata.get("creationTimestamp")
         try:
             state, message = State(data.get("state", "")), data.get("message", "")
         except ValueError:  # edited by hand: show it, do not fail the whole listing
             state, message = State.FAILED, f"unknown state {data.get('state')!r}"
         return cls(
-            name=metadata["labels"][SHORTCUT_LABEL],
-            server=EdgeRecord(data.get("server.context", ""), data.get("server.clusterID", "")),
-            client=EdgeRecord(data.get("client.context", ""), data.get("client.clusterID", "")),
+            name=str(name),
+            server=EdgeRecord(data["server.context"], data["server.clusterID"]),
+            client=EdgeRecord(data["client.context"], data["client.clusterID"]),
             state=state,
             message=message,
             created=datetime.fromisoformat(created) if created else None,

@@ -229,7 +229,8 @@ def tear_down(
     # Read afresh: a rival deleted a moment ago must not keep these objects from going.
     if _rivals(resource, _cluster_ids(located), _shortcuts(central, resource)):
         return 0  # another resource still asks for these objects: they are its now
-    return disconnect(located.plan, located.edges, Deadline(spec.timeout), report)
+    # A tenant namespace that holds someone else's objects stays; the reporter says so.
+    return disconnect(located.plan, located.edges, Deadline(spec.timeout), report).removed
 
 
 def _shortcuts(central: Cluster, resource: Mapping[str, Any]) -> list[liqo.Manifest]:

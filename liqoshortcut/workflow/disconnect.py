@@ -4,21 +4,29 @@ The order is liqoctl's (handler.go RunReset): gateway clients, gateway servers, 
 Configurations, on each edge, preceded by the PublicKeys; what Liqo derived from a gateway goes
 with it through the garbage collector. Every object is selected by both our labels, so a peering
 made by liqoctl or by hand between the same edges is never touched. Tenant namespaces this tool
-created go last.
+created go last, and only when nothing in them is someone else's: `liqoctl network reset` leaves
+tenant namespaces (ours too) and a later `liqoctl network connect` reuses them, so deleting ours
+would delete liqoctl's peering with it. A namespace holding a Liqo networking object that is not
+ours (not carrying our labels, nor owned by a gateway of ours, as the Connections are), or whose
+contents cannot be read, stays, and the teardown says so. Only those five kinds are looked at:
+they are what a network peering puts there and what Liqo's peering user may list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 
 from liqoshortcut.core.naming import is_owned_by, ownership_labels
 from liqoshortcut.core.plan import Placement, PlannedEdge, Side
-from liqoshortcut.errors import RollbackIncomplete
+from liqoshortcut.errors import RollbackIncomplete, ShortcutError
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
+from liqoshortcut.kube.errors import LiqoMissing
 from liqoshortcut.kube.resources import (
     CONFIGURATION,
+    CONNECTION,
     GATEWAY_CLIENT,
     GATEWAY_SERVER,
     NAMESPACE,
@@ -32,6 +40,28 @@ from liqoshortcut.workflow.waiting import Deadline, WaitTimedOut
 # PublicKeys first: they would go with their gateways anyway, but only when the garbage collector
 # gets to them; removing them ourselves makes teardown finish in a known state.
 TEARDOWN_ORDER = (PUBLIC_KEY, GATEWAY_CLIENT, GATEWAY_SERVER, CONFIGURATION, NAMESPACE)
+# What a network peering puts in a tenant namespace: one of these that is not ours keeps it.
+PEERING_KINDS = (CONFIGURATION, GATEWAY_SERVER, GATEWAY_CLIENT, PUBLIC_KEY, CONNECTION)
+
+
+@dataclass(frozen=True)
+class KeptNamespace:
+    """A tenant namespace of ours left in place, and why."""
+
+    cluster: str
+    namespace: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"Namespace {self.namespace} on {self.cluster} was kept: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    """What a teardown did: how many objects it removed, which namespaces it kept."""
+
+    removed: int
+    kept: tuple[KeptNamespace, ...] = ()
 
 
 def disconnect(
@@ -41,8 +71,8 @@ def disconnect(
     report: Reporter,
     *,
     wait: bool = True,
-) -> int:
-    """Remove every object of ``plan``'s shortcut from both edges; returns how many there were.
+) -> Disconnected:
+    """Remove every object of ``plan``'s shortcut from both edges: how many, what was kept.
 
     Objects are found by label, whatever their names, so a teardown also finds what an older or
     interrupted run made. Each edge's objects depend only on each other, so the two edges are
@@ -54,7 +84,11 @@ def disconnect(
         partial(_tear_down, plan.shortcut, clusters[edge.name], edge, deadline, report, wait)
         for edge in edges
     ]
-    return sum(at_once(calls, deadline))
+    results = at_once(calls, deadline)
+    return Disconnected(
+        removed=sum(result.removed for result in results),
+        kept=tuple(kept for result in results for kept in result.kept),
+    )
 
 
 Deleted = tuple[Resource, str, str | None]  # the resource, the name and the namespace
@@ -67,11 +101,28 @@ def _tear_down(
     deadline: Deadline,
     report: Reporter,
     wait: bool,
-) -> int:
+) -> Disconnected:
+    labels = ownership_labels(shortcut)
+    ours = {
+        resource: liqo.list_objects(cluster, resource, edge.namespace, labels)
+        for resource in TEARDOWN_ORDER
+        if resource is not NAMESPACE
+    }
+    kept: list[KeptNamespace] = []
+    tenant = liqo.get(cluster, NAMESPACE, edge.namespace)
+    if tenant is not None and is_owned_by(tenant["metadata"].get("labels"), shortcut):
+        # Judged before anything goes: a Connection is ours by its owner, one of our gateways.
+        uids = {o["metadata"].get("uid") for found in ours.values() for o in found}
+        reason = _others_in(cluster, edge.namespace, shortcut, uids)
+        if reason is None:
+            ours[NAMESPACE] = [tenant]
+        else:
+            kept.append(KeptNamespace(cluster.name, edge.namespace, reason))
     deleted: list[Deleted] = []
     for resource in TEARDOWN_ORDER:
         namespace = None if resource is NAMESPACE else edge.namespace
-        for name in _our_objects(shortcut, cluster, edge, resource):
+        for found in ours.get(resource, []):
+            name = found["metadata"]["name"]
             liqo.delete(cluster, resource, name, namespace)
             report(
                 ProgressEvent(
@@ -79,9 +130,41 @@ def _tear_down(
                 )
             )
             deleted.append((resource, name, namespace))
+    for staying in kept:
+        what = f"delete {_object(NAMESPACE, staying.namespace, None)}"
+        report(ProgressEvent(Phase.SKIPPED, what, cluster.name, detail=staying.reason))
     if wait and deleted:
         _wait_gone(cluster, deleted, deadline, report)
-    return len(deleted)
+    return Disconnected(len(deleted), tuple(kept))
+
+
+def _others_in(cluster: Cluster, namespace: str, shortcut: str, uids: set[str]) -> str | None:
+    """Why ``namespace`` must stay: the peering objects in it that are not ``shortcut``'s (nor
+    owned by one of its objects, ``uids``), or that they cannot be read; None if it may go."""
+    others: list[str] = []
+    for resource in PEERING_KINDS:
+        try:
+            found = liqo.list_objects(cluster, resource, namespace)
+        except LiqoMissing:
+            continue  # not served there: none can exist
+        except ShortcutError as error:
+            return (
+                f"whether it holds objects not made by liqo-shortcut could not be read ({error}); "
+                "delete it by hand once it holds nothing of anyone else's"
+            )
+        others += [
+            f"{resource.kind} {namespace}/{item['metadata']['name']}"
+            for item in found
+            if not is_owned_by(item["metadata"].get("labels"), shortcut)
+            and not _owner_uids(item) & uids
+        ]
+    if not others:
+        return None
+    return f"it holds objects not made by liqo-shortcut ({', '.join(others)}), left alone"
+
+
+def _owner_uids(item: liqo.Manifest) -> set[str]:
+    return {str(ref.get("uid")) for ref in item["metadata"].get("ownerReferences") or []}
 
 
 def _wait_gone(
@@ -109,17 +192,3 @@ def _wait_gone(
 
 def _object(resource: Resource, name: str, namespace: str | None) -> str:
     return f"{resource.kind} {namespace + '/' if namespace else ''}{name}"
-
-
-def _our_objects(
-    shortcut: str, cluster: Cluster, edge: PlannedEdge, resource: Resource
-) -> list[str]:
-    if resource is NAMESPACE:
-        # A peering user may get its tenant namespace but list none: look it up by name.
-        tenant = liqo.get(cluster, NAMESPACE, edge.namespace)
-        owned = tenant is not None and is_owned_by(tenant["metadata"].get("labels"), shortcut)
-        return [edge.namespace] if owned else []
-    labels = ownership_labels(shortcut)
-    return [
-        o["metadata"]["name"] for o in liqo.list_objects(cluster, resource, edge.namespace, labels)
-    ]

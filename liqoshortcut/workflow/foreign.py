@@ -3,12 +3,16 @@
 A Liqo network peering between the two edges made by liqoctl or by hand is found by Liqo's remote
 cluster label; an object of any kind sitting where the plan would create one is found by name.
 Either refuses the whole run up front, so a refusal never leaves half a shortcut to roll back.
+So does our own shortcut with its gateway server on the other edge: the plan would put a
+GatewayServer beside the GatewayClient there (both rendering the same gateway pod), and moving
+a live tunnel's server is a teardown and a new connect, which the user asks for explicitly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Final
 
 from liqoshortcut.core.naming import is_owned_by
 from liqoshortcut.core.plan import Action, Plan, Side, Step
@@ -16,6 +20,9 @@ from liqoshortcut.errors import PreconditionFailed
 from liqoshortcut.kube import discovery, liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.resources import by_kind
+
+# The gateway kind that must not be on a side: the opposite side's.
+OTHER_GATEWAY: Final = {Side.SERVER: "GatewayClient", Side.CLIENT: "GatewayServer"}
 
 
 def refuse_foreign(plan: Plan, clusters: Mapping[str, Cluster]) -> dict[str, liqo.Manifest | None]:
@@ -37,11 +44,8 @@ def _refuse_on(
 ) -> dict[str, liqo.Manifest | None]:
     edge, peer = plan.edges[side], plan.edges[side.other]
     cluster = clusters[edge.name]
-    foreign = [
-        obj
-        for obj in discovery.peering_objects(cluster, edge.namespace, peer.cluster_id)
-        if not is_owned_by(dict(obj.labels), plan.shortcut)
-    ]
+    found = discovery.peering_objects(cluster, edge.namespace, peer.cluster_id)
+    foreign = [obj for obj in found if not is_owned_by(dict(obj.labels), plan.shortcut)]
     if foreign:
         names = ", ".join(f"{obj.kind} {obj.namespace}/{obj.name}" for obj in foreign)
         raise PreconditionFailed(
@@ -49,6 +53,17 @@ def _refuse_on(
             f"{clusters[peer.name].name} not made by liqo-shortcut ({names}); "
             "it is left alone: remove it with liqoctl network reset to let liqo-shortcut "
             "manage the pair"
+        )
+    # Ours, but the other side's gateway: the shortcut exists with the other server edge.
+    crossed = [obj for obj in found if obj.kind == OTHER_GATEWAY[side]]
+    if crossed:
+        server = edge.name if side is Side.CLIENT else peer.name
+        asked = peer.name if side is Side.CLIENT else edge.name
+        where = ", ".join(f"{obj.kind} {obj.namespace}/{obj.name}" for obj in crossed)
+        raise PreconditionFailed(
+            f"shortcut {plan.shortcut} has its gateway server on {server}, not on {asked} "
+            f"({cluster.name} holds its {where}): to move the server, delete the shortcut, "
+            f"then create it again with {asked} as the server edge"
         )
     return {
         step.id: find_ours(cluster, step, plan.shortcut)

@@ -12,9 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Final, Literal
 
 from liqoshortcut.core.naming import is_owned_by
-from liqoshortcut.core.record import ShortcutRecord, State, record_name, record_selector
+from liqoshortcut.core.record import (
+    MalformedRecord,
+    ShortcutRecord,
+    State,
+    record_name,
+    record_selector,
+)
 from liqoshortcut.errors import PreconditionFailed, RollbackIncomplete, Unreported, unexpected
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
@@ -31,7 +39,9 @@ def recorded(
     An exception leaving the block removes a record this call created, or marks it Failed when
     the rollback left objects (`RollbackIncomplete`), as it marks an earlier one; an existing
     record is not touched while the run works, so a re-run that changes nothing on the edges
-    changes nothing here either.
+    changes nothing here either. A PreconditionFailed leaving the block is a refusal before the
+    run's first change (`ConnectRun` turns every later failure into WorkflowFailed): it leaves
+    an earlier record as it was.
     """
     name = record_name(record.name)
     existing = liqo.get(central, CONFIG_MAP, name, namespace)
@@ -52,6 +62,8 @@ def recorded(
         try:
             if existing is None and not left:
                 liqo.delete(central, CONFIG_MAP, name, namespace)
+            elif isinstance(error, PreconditionFailed):
+                pass  # a refusal, raised before any change: the earlier run's record still holds
             else:
                 message = unexpected(error)
                 failed = {**creating["data"], "state": str(State.FAILED), "message": message}
@@ -88,8 +100,20 @@ def forget(central: Cluster, namespace: str, shortcut: str) -> bool:
     return liqo.delete(central, CONFIG_MAP, name, namespace)
 
 
-def all_records(central: Cluster, namespace: str) -> list[ShortcutRecord]:
-    """Every shortcut: those `create` recorded, and the VirtualNodeShortcuts the operator owns."""
+@dataclass(frozen=True)
+class Records:
+    """What `list` found: the shortcuts, and a warning for each record it could not read."""
+
+    records: list[ShortcutRecord]
+    warnings: list[str]
+
+
+def all_records(central: Cluster, namespace: str) -> Records:
+    """Every shortcut: those `create` recorded, and the VirtualNodeShortcuts the operator owns.
+
+    A ConfigMap labelled as a record that is not one is skipped with a warning naming it, so
+    that one hand-edited object never hides every other shortcut.
+    """
     found = liqo.list_objects(
         central,
         CONFIG_MAP,
@@ -97,9 +121,14 @@ def all_records(central: Cluster, namespace: str) -> list[ShortcutRecord]:
         record_selector(),
         fix=f"use credentials that may list ConfigMaps in {namespace} on the central cluster",
     )
-    records = [ShortcutRecord.from_config_map(item) for item in found]
+    records, warnings = [], []
+    for item in found:
+        try:
+            records.append(ShortcutRecord.from_config_map(item))
+        except MalformedRecord as malformed:
+            warnings.append(str(malformed))
     records += [ShortcutRecord.from_resource(item) for item in _resources(central)]
-    return sorted(records, key=lambda record: (record.name, record.source))
+    return Records(sorted(records, key=lambda record: (record.name, record.source)), warnings)
 
 
 def _resources(central: Cluster) -> list[liqo.Manifest]:
@@ -119,6 +148,29 @@ def _write(central: Cluster, namespace: str, name: str, data: dict[str, str]) ->
         config_map["data"] = data
 
     liqo.mutate(central, CONFIG_MAP, name, namespace, replace_data)
+
+
+# What to tell a user whose command meets a shortcut the operator owns: why, and what to run.
+OWNED_FIX: Final = {
+    "create": ("whose operator makes it", "change that instead", "edit"),
+    "delete": ("whose operator would make it again", "delete that instead", "delete"),
+}
+
+
+def refuse_owned(
+    central: Cluster, shortcut: str, cluster_ids: set[str], command: Literal["create", "delete"]
+) -> None:
+    """Raise PreconditionFailed if a VirtualNodeShortcut owns the edges ``cluster_ids``: its
+    operator makes and removes that shortcut, and `create` or `delete` would fight it."""
+    owner = owning_resource(central, cluster_ids)
+    if owner is None:
+        return
+    namespace, name = owner.source.split("/", 1)
+    why, fix, verb = OWNED_FIX[command]
+    raise PreconditionFailed(
+        f"shortcut {shortcut} belongs to VirtualNodeShortcut {owner.source}, {why}: {fix} "
+        f"(kubectl {verb} virtualnodeshortcut -n {namespace} {name})"
+    )
 
 
 def owning_resource(central: Cluster, cluster_ids: set[str]) -> ShortcutRecord | None:

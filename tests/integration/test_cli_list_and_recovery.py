@@ -71,8 +71,8 @@ def test_list_reads_central_alone_and_follows_create_and_delete(
         assert waited.returncode == ExitCode.SUCCESS, waited.stderr
         table = shortcut_cli("list", "--kubeconfig", str(central_only))
         header, row = table.stdout.splitlines()
-        assert header.split() == ["NAME", "SERVER", "CLIENT", "STATE", "AGE", "SOURCE"]
-        name, server, client_edge, state, age, source = row.split()
+        assert header.split() == ["NAME", "SERVER", "CLIENT", "STATE", "AGE", "SOURCE", "LIVE"]
+        name, server, client_edge, state, age, source, live = row.split()
         assert (name, server, client_edge, state) == (
             "edge-a--edge-b",
             "edge-b",
@@ -81,6 +81,16 @@ def test_list_reads_central_alone_and_follows_create_and_delete(
         )
         assert age.endswith("s")
         assert source == "cli"
+        # No context of the edges in this kubeconfig: unknown, with the reason, never an error.
+        assert live == "Unknown"
+        assert "warning: shortcut edge-a--edge-b: edge-b could not be asked: context 'edge-b' " in (
+            table.stderr
+        )
+        fast = shortcut_cli("list", "--kubeconfig", str(central_only), "--no-check")
+        assert fast.stdout.splitlines()[0].split() == [
+            "NAME", "SERVER", "CLIENT", "STATE", "AGE", "SOURCE"
+        ]  # fmt: skip
+        assert fast.stderr == ""
     finally:
         deleted = shortcut_cli("delete", "edge-a", "edge-b", "-o", "json")
     assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr

@@ -47,7 +47,7 @@ def connect_run(shortcut: Preflight, seconds: float, report: Reporter) -> None:
 
 
 def disconnect_all(shortcut: Preflight) -> int:
-    return disconnect(shortcut.plan, shortcut.edges, Deadline(120), discard)
+    return disconnect(shortcut.plan, shortcut.edges, Deadline(120), discard).removed
 
 
 def state(kube: Callable[[str], ApiClient]) -> dict[str, set[tuple[str, str, str]]]:

@@ -9,6 +9,7 @@ import pytest
 from liqoshortcut.core.naming import is_owned_by
 from liqoshortcut.core.record import (
     EdgeRecord,
+    MalformedRecord,
     ShortcutRecord,
     State,
     age,
@@ -55,6 +56,30 @@ def test_a_hand_edited_state_is_shown_as_failed_with_what_was_found() -> None:
     read = ShortcutRecord.from_config_map(config_map)
     assert read.state is State.FAILED
     assert read.message == "unknown state 'Wobbly'"
+
+
+@pytest.mark.parametrize(
+    ("lost", "says"),
+    [
+        ("labels", "has no label shortcut.liqo.io/name, no key server.context"),
+        ("data", "has no key server.context, no key server.clusterID, no key client.context"),
+        ("client.clusterID", "has no key client.clusterID: it is not listed"),
+    ],
+)
+def test_a_config_map_labelled_as_a_record_without_its_keys_is_refused_by_name(
+    lost: str, says: str
+) -> None:
+    config_map = RECORD.to_config_map("liqo")
+    if lost == "labels":
+        config_map["metadata"]["labels"] = record_selector()  # what `list` selects by, no name
+        config_map["data"] = {"state": "Connected"}
+    elif lost == "data":
+        del config_map["data"]
+    else:
+        del config_map["data"][lost]
+    with pytest.raises(MalformedRecord, match="ConfigMap liqo/liqo-shortcut-edge-a--edge-b") as e:
+        ShortcutRecord.from_config_map(config_map)
+    assert says in str(e.value)
 
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -161,7 +161,18 @@ class FakeEdges:
                 obj["status"]["endpoint"] = copy.deepcopy(SERVER_ENDPOINT)
         if obj["kind"] == "PublicKey":
             labels = {REMOTE_CLUSTER_ID_LABEL: metadata["labels"][REMOTE_CLUSTER_ID_LABEL]}
-            connection = {"name": f"gw-{name}", "namespace": namespace, "labels": labels}
+            # Owned by the gateway beside it, as Liqo's gateway makes its Connection.
+            owners = [
+                {"kind": gw["kind"], "name": gw["metadata"]["name"], "uid": gw["metadata"]["uid"]}
+                for (on, kind, ns, _), gw in self.objects.items()
+                if (on, ns) == (cluster, namespace) and kind in ("GatewayServer", "GatewayClient")
+            ]
+            connection = {
+                "name": f"gw-{name}",
+                "namespace": namespace,
+                "labels": labels,
+                "ownerReferences": owners,
+            }
             self.put(
                 cluster,
                 {"kind": "Connection", "metadata": connection, "status": {"value": "Connected"}},

@@ -19,7 +19,7 @@ from liqoshortcut.core.model import ShortcutSpec
 from liqoshortcut.core.plan import PLACEHOLDER_PREFIX, Action, EdgeFacts, Plan, plan
 from liqoshortcut.errors import Interrupted, PreconditionFailed, RollbackIncomplete, WorkflowFailed
 from liqoshortcut.kube.resources import by_kind
-from liqoshortcut.workflow.connect import ConnectRun
+from liqoshortcut.workflow.connect import ConnectRun, converge
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter, discard
 from liqoshortcut.workflow.steps import WAITS
 from liqoshortcut.workflow.waiting import Deadline
@@ -165,6 +165,34 @@ def test_a_peering_made_by_someone_else_is_refused_before_any_change(edges: Fake
     with pytest.raises(PreconditionFailed, match="edge-b already has a Liqo network peering"):
         run(edges)
     assert edges.sent == []
+
+
+def test_a_rerun_with_the_other_server_edge_is_refused_naming_the_server_before_any_change(
+    edges: FakeEdges,
+) -> None:
+    run(edges)  # edge-b serves
+    made = dict(edges.objects)
+    with pytest.raises(PreconditionFailed) as refused:
+        run(edges, a_plan(serverEdge="edge-a"))
+    assert str(refused.value) == (
+        "shortcut milan--turin has its gateway server on edge-b, not on edge-a (edge-a holds "
+        "its GatewayClient liqo-tenant-turin/turin): to move the server, delete the shortcut, "
+        "then create it again with edge-a as the server edge"
+    )
+    assert len(edges.sent) == 8  # the first run's creates only
+    assert edges.objects == made
+
+
+def test_an_operator_pass_with_the_other_server_edge_is_refused_and_repairs_nothing(
+    edges: FakeEdges,
+) -> None:
+    """A VirtualNodeShortcut whose serverEdge changed: its pass fails, the tunnel stays."""
+    run(edges)
+    made = dict(edges.objects)
+    with pytest.raises(PreconditionFailed, match="has its gateway server on edge-b, not on edge-a"):
+        converge(a_plan(serverEdge="edge-a"), edges.clusters, Deadline(5), discard)
+    assert len(edges.sent) == 8
+    assert edges.objects == made
 
 
 def test_a_refused_create_rolls_back_what_this_run_made_newest_first(edges: FakeEdges) -> None:

@@ -1,0 +1,105 @@
+"""A teardown removes what the shortcut made, and a tenant namespace of ours only when nothing in
+it is someone else's (liqoctl reuses tenant namespaces after its reset).
+
+The edges are `FakeEdges`; tests/integration/test_cli_ownership.py holds the same promise against
+the lab with the real liqoctl.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from liqoshortcut.kube import liqo
+from liqoshortcut.kube.errors import AccessDenied
+from liqoshortcut.kube.resources import Resource
+from liqoshortcut.workflow.connect import ConnectRun
+from liqoshortcut.workflow.disconnect import disconnect
+from liqoshortcut.workflow.progress import Phase, ProgressEvent, discard
+from liqoshortcut.workflow.waiting import Deadline
+from tests.unit.workflow.fake_edges import FakeEdges
+from tests.unit.workflow.test_connect_run import a_plan
+
+# milan (edge-a) and turin (edge-b): each holds the other's tenant namespace, made by the run.
+MILAN_ON_EDGE_A = ("edge-a", "Namespace", None, "liqo-tenant-turin")
+TURIN_ON_EDGE_B = ("edge-b", "Namespace", None, "liqo-tenant-milan")
+
+
+@pytest.fixture
+def edges(monkeypatch: pytest.MonkeyPatch) -> FakeEdges:
+    made = FakeEdges(monkeypatch, ("edge-a", "edge-b"))
+    ConnectRun(a_plan(), made.clusters, Deadline(30), discard).run()
+    return made
+
+
+def liqoctls_configuration(edges: FakeEdges) -> None:
+    """What `liqoctl network connect` leaves in our tenant namespace on edge-a after a reset."""
+    labels = {"liqo.io/remote-cluster-id": "turin"}
+    metadata = {"name": "turin", "namespace": "liqo-tenant-turin", "labels": labels}
+    edges.put("edge-a", {"kind": "Configuration", "metadata": metadata})
+
+
+def ours(edges: FakeEdges, cluster: str) -> list[tuple[str, str]]:
+    return sorted(
+        (kind, name)
+        for (on, kind, _, name), obj in edges.objects.items()
+        if on == cluster and (obj["metadata"].get("labels") or {}).get("shortcut.liqo.io/name")
+    )
+
+
+def test_a_teardown_removes_everything_the_run_made_its_own_connections_keeping_nothing(
+    edges: FakeEdges,
+) -> None:
+    assert ("edge-a", "Connection", "liqo-tenant-turin", "gw-turin") in edges.objects
+    done = disconnect(a_plan(), edges.clusters, Deadline(5), discard)
+    assert done.removed == 8  # per edge: its namespace, Configuration, gateway, PublicKey
+    assert done.kept == ()
+    assert MILAN_ON_EDGE_A in edges.deleted
+    assert TURIN_ON_EDGE_B in edges.deleted
+
+
+def test_a_tenant_namespace_holding_liqoctls_objects_stays_and_what_is_ours_goes(
+    edges: FakeEdges,
+) -> None:
+    liqoctls_configuration(edges)
+    events: list[ProgressEvent] = []
+    done = disconnect(a_plan(), edges.clusters, Deadline(5), events.append)
+    (kept,) = done.kept
+    assert (kept.cluster, kept.namespace) == ("edge-a", "liqo-tenant-turin")
+    assert kept.reason == (
+        "it holds objects not made by liqo-shortcut (Configuration liqo-tenant-turin/turin), "
+        "left alone"
+    )
+    assert MILAN_ON_EDGE_A not in edges.deleted
+    assert TURIN_ON_EDGE_B in edges.deleted  # edge-b's holds nothing of anyone else's
+    assert ours(edges, "edge-a") == [("Namespace", "liqo-tenant-turin")]  # only the kept one
+    assert ours(edges, "edge-b") == []
+    assert ("edge-a", "Configuration", "liqo-tenant-turin", "turin") in edges.objects
+    skipped = [(e.cluster, e.step, e.detail) for e in events if e.phase is Phase.SKIPPED]
+    assert skipped == [("edge-a", "delete Namespace liqo-tenant-turin", kept.reason)]
+
+
+def test_a_tenant_namespace_whose_contents_cannot_be_read_stays_and_says_why(
+    edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listing = liqo.list_objects
+
+    def no_unlabelled_connections(
+        cluster: Any, resource: Resource, namespace: Any = None, labels: Any = None, **kw: Any
+    ) -> list[liqo.Manifest]:
+        if resource.kind == "Connection" and cluster.name == "edge-b":
+            raise AccessDenied("may not list connections", cluster=cluster.name)
+        return listing(cluster, resource, namespace, labels, **kw)
+
+    monkeypatch.setattr(liqo, "list_objects", no_unlabelled_connections)
+    done = disconnect(a_plan(), edges.clusters, Deadline(5), discard)
+    (kept,) = done.kept
+    assert (kept.cluster, kept.namespace) == ("edge-b", "liqo-tenant-milan")
+    assert kept.reason.startswith(
+        "whether it holds objects not made by liqo-shortcut could not be read (may not list "
+        "connections)"
+    )
+    assert TURIN_ON_EDGE_B not in edges.deleted
+    assert ours(edges, "edge-b") == [("Namespace", "liqo-tenant-milan")]
+    assert MILAN_ON_EDGE_A in edges.deleted
