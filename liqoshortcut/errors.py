@@ -30,7 +30,11 @@ class ExitCode(IntEnum):
     SUCCESS = 0, "success"
     FAILED = 1, "failed; everything this run created was rolled back"
     USAGE = 2, "usage error: bad command line, nothing was done"
-    ROLLBACK_INCOMPLETE = 3, "failed and rollback incomplete: the error names what was left behind"
+    ROLLBACK_INCOMPLETE = (
+        3,
+        "failed midway, and a rollback or delete could not finish: the error names what was "
+        "left behind",
+    )
     PRECONDITION_FAILED = (
         4,
         "a precondition failed (cluster, credentials, Liqo); nothing was changed",
@@ -68,7 +72,8 @@ class WorkflowFailed(ShortcutError):
 
 
 class RollbackIncomplete(ShortcutError):
-    """A step failed and the rollback could not remove everything this run created."""
+    """A step failed and the rollback could not remove everything this run created; or a
+    teardown stopped midway, leaving part of a shortcut."""
 
 
 class Interrupted(ShortcutError):

@@ -14,13 +14,14 @@ they are what a network peering puts there and what Liqo's peering user may list
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
 from liqoshortcut.core.naming import is_owned_by, ownership_labels
 from liqoshortcut.core.plan import Placement, PlannedEdge, Side
-from liqoshortcut.errors import RollbackIncomplete, ShortcutError
+from liqoshortcut.errors import Interrupted, RollbackIncomplete, ShortcutError
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import LiqoMissing
@@ -78,13 +79,31 @@ def disconnect(
     interrupted run made. Each edge's objects depend only on each other, so the two edges are
     torn down at once. As liqoctl does, each deletion is asked for in order without waiting for
     the one before to finish; with ``wait`` the run then waits until all of them are gone.
+
+    A failure or Ctrl-C before the first deletion changed nothing and is raised as it is; after
+    it, on either edge, the error says the teardown stopped midway (exit 3, or 130 when
+    interrupted): what is left still carries our labels, and the same teardown finishes it.
     """
     edges = (plan.edges[Side.CLIENT], plan.edges[Side.SERVER])
+    began = threading.Event()  # set before an edge's first deletion
     calls = [
-        partial(_tear_down, plan.shortcut, clusters[edge.name], edge, deadline, report, wait)
+        partial(_tear_down, plan.shortcut, clusters[edge.name], edge, deadline, report, wait, began)
         for edge in edges
     ]
-    results = at_once(calls, deadline)
+    try:
+        results = at_once(calls, deadline)
+    except RollbackIncomplete:
+        raise  # already says what is left
+    except (ShortcutError, KeyboardInterrupt) as error:
+        if not began.is_set():
+            raise
+        midway = (
+            f"the teardown of shortcut {plan.shortcut} stopped midway; what is left of it still "
+            "carries its labels: run the same delete again to finish it"
+        )
+        if isinstance(error, KeyboardInterrupt | Interrupted):
+            raise Interrupted(f"interrupted: {midway}") from error
+        raise RollbackIncomplete(f"{error}; {midway}") from error
     return Disconnected(
         removed=sum(result.removed for result in results),
         kept=tuple(kept for result in results for kept in result.kept),
@@ -101,6 +120,7 @@ def _tear_down(
     deadline: Deadline,
     report: Reporter,
     wait: bool,
+    began: threading.Event,
 ) -> Disconnected:
     labels = ownership_labels(shortcut)
     ours = {
@@ -123,6 +143,7 @@ def _tear_down(
         namespace = None if resource is NAMESPACE else edge.namespace
         for found in ours.get(resource, []):
             name = found["metadata"]["name"]
+            began.set()
             liqo.delete(cluster, resource, name, namespace)
             report(
                 ProgressEvent(

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from liqoshortcut.errors import ExitCode, Interrupted, RollbackIncomplete, exit_code_for
 from liqoshortcut.kube import liqo
-from liqoshortcut.kube.errors import AccessDenied
+from liqoshortcut.kube.errors import AccessDenied, ClusterUnreachable
 from liqoshortcut.kube.resources import Resource
 from liqoshortcut.workflow.connect import ConnectRun
 from liqoshortcut.workflow.disconnect import disconnect
@@ -103,3 +104,55 @@ def test_a_tenant_namespace_whose_contents_cannot_be_read_stays_and_says_why(
     assert TURIN_ON_EDGE_B not in edges.deleted
     assert ours(edges, "edge-b") == [("Namespace", "liqo-tenant-milan")]
     assert MILAN_ON_EDGE_A in edges.deleted
+
+
+def unreachable_after(edges: FakeEdges, monkeypatch: pytest.MonkeyPatch, deletions: int) -> None:
+    """edge-b's API server goes away once ``deletions`` deletions were asked for on any edge."""
+    deleting = liqo.delete
+
+    def delete(cluster: Any, resource: Resource, *args: Any, **kw: Any) -> bool:
+        if cluster.name == "edge-b" and len(edges.deleted) >= deletions:
+            raise ClusterUnreachable("edge-b: connection refused", cluster="edge-b")
+        return deleting(cluster, resource, *args, **kw)
+
+    monkeypatch.setattr(liqo, "delete", delete)
+
+
+def test_an_edge_lost_after_the_first_deletion_is_a_teardown_stopped_midway_not_nothing_changed(
+    edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unreachable_after(edges, monkeypatch, deletions=1)
+    with pytest.raises(RollbackIncomplete) as stopped:
+        disconnect(a_plan(), edges.clusters, Deadline(5), discard)
+    assert exit_code_for(stopped.value) is ExitCode.ROLLBACK_INCOMPLETE
+    assert str(stopped.value) == (
+        "edge-b: connection refused; the teardown of shortcut milan--turin stopped midway; what "
+        "is left of it still carries its labels: run the same delete again to finish it"
+    )
+
+
+def test_an_edge_lost_before_any_deletion_is_raised_as_it_is_nothing_having_changed(
+    edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(cluster: Any, *args: Any, **kw: Any) -> list[liqo.Manifest]:
+        raise ClusterUnreachable("edge-b: connection refused", cluster=cluster.name)
+
+    monkeypatch.setattr(liqo, "list_objects", unreachable)
+    with pytest.raises(ClusterUnreachable):
+        disconnect(a_plan(), edges.clusters, Deadline(5), discard)
+    assert edges.deleted == []
+
+
+def test_ctrl_c_after_the_first_deletion_says_the_teardown_was_interrupted_midway(
+    edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deleting = liqo.delete
+
+    def delete(cluster: Any, resource: Resource, *args: Any, **kw: Any) -> bool:
+        if edges.deleted:
+            raise KeyboardInterrupt
+        return deleting(cluster, resource, *args, **kw)
+
+    monkeypatch.setattr(liqo, "delete", delete)
+    with pytest.raises(Interrupted, match=r"^interrupted: the teardown of shortcut milan--turin "):
+        disconnect(a_plan(), edges.clusters, Deadline(5), discard)
