@@ -23,7 +23,13 @@ from liqoshortcut.core.record import (
     record_name,
     record_selector,
 )
-from liqoshortcut.errors import PreconditionFailed, RollbackIncomplete, Unreported, unexpected
+from liqoshortcut.errors import (
+    PreconditionFailed,
+    RollbackIncomplete,
+    ShortcutError,
+    Unreported,
+    unexpected,
+)
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import LiqoMissing
@@ -92,12 +98,23 @@ def recorded(
 
 
 def forget(central: Cluster, namespace: str, shortcut: str) -> bool:
-    """Remove the record of ``shortcut``; False if there was none (or it is not ours)."""
+    """Remove the record of ``shortcut``; False if there was none (or it is not ours).
+
+    Called once the edges are clean: a failure here is `Unreported` (the shortcut is gone, its
+    record is not), never a "nothing was changed".
+    """
     name = record_name(shortcut)
-    existing = liqo.get(central, CONFIG_MAP, name, namespace)
-    if existing is None or not is_owned_by(existing["metadata"].get("labels"), shortcut):
-        return False
-    return liqo.delete(central, CONFIG_MAP, name, namespace)
+    try:
+        existing = liqo.get(central, CONFIG_MAP, name, namespace)
+        if existing is None or not is_owned_by(existing["metadata"].get("labels"), shortcut):
+            return False
+        return liqo.delete(central, CONFIG_MAP, name, namespace)
+    except ShortcutError as error:
+        raise Unreported(
+            f"shortcut {shortcut} was removed from the edges, but its record ConfigMap "
+            f"{namespace}/{name} on {central.name} could not be removed ({error}): run the same "
+            "delete again"
+        ) from error
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import ClusterUnreachable
 from liqoshortcut.kube.resources import Resource
-from liqoshortcut.workflow.records import recorded
+from liqoshortcut.workflow.records import forget, recorded
 
 NAMESPACE = "liqo"
 NAME = record_name("edge-a--edge-b")
@@ -139,3 +139,21 @@ def test_a_record_that_cannot_be_marked_after_objects_were_left_says_what_it_sti
     assert str(raised.value).endswith(
         f"ConfigMap liqo/{NAME} on the central cluster still says Creating"
     )
+
+
+def test_a_record_that_cannot_be_removed_after_the_edges_were_cleaned_is_unreported(
+    central: FakeCentral,
+) -> None:
+    with recorded(central.cluster, NAMESPACE, RECORD, State.CONNECTED):
+        pass
+    central.down = True  # central's API server stops while `delete` cleans the edges
+    with pytest.raises(Unreported) as raised:
+        forget(central.cluster, NAMESPACE, RECORD.name)
+    assert exit_code_for(raised.value) is ExitCode.UNREPORTED
+    assert str(raised.value).startswith(
+        f"shortcut edge-a--edge-b was removed from the edges, but its record ConfigMap liqo/{NAME} "
+        "on central could not be removed (cannot reach the API server of central"
+    )
+    central.down = False
+    assert central.state() == "Connected"
+    assert forget(central.cluster, NAMESPACE, RECORD.name)  # the same delete again
