@@ -590,14 +590,21 @@ class Lab:
         shutil.rmtree(lab_dir(), ignore_errors=True)
 
     @contextlib.contextmanager
-    def apiserver_stopped(self, name: str) -> Iterator[None]:
+    def apiserver_stopped(self, name: str, *, crash: bool = False) -> Iterator[None]:
         """``name``'s kube-apiserver is down inside the block, and up and ready again after it,
-        on the same address: an edge that goes away and comes back."""
+        on the same address: an edge that goes away and comes back. ``crash`` kills it at once
+        (SIGKILL: open connections drop) instead of its graceful shutdown, which serves on for
+        seconds."""
         state = LabState.load()
         if state is None:
             raise RuntimeError("the lab is not running")
         plane = ClusterControlPlane(next(c for c in state.clusters if c.name == name))
-        _stop([plane.state.pids["kube-apiserver"]])
+        pid = plane.state.pids["kube-apiserver"]
+        if crash:
+            _signal_group(pid, signal.SIGKILL)
+            _wait(f"{name}'s kube-apiserver to die", lambda: not _alive(pid))
+        else:
+            _stop([pid])
         try:
             yield
         finally:

@@ -14,15 +14,16 @@ from lab.cluster import kubeconfig_path
 
 
 @contextmanager
-def create_running(stderr_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """`kubectl shortcut create edge-a edge-b` under way, its stderr going to ``stderr_path``.
+def create_running(stderr_path: Path, *flags: str) -> Iterator[subprocess.Popen[str]]:
+    """`kubectl shortcut create edge-a edge-b FLAGS` under way, its stderr going to
+    ``stderr_path``.
 
     Killed on the way out if still running, so a failed test leaves no run behind to disturb
     the next one.
     """
     with stderr_path.open("w") as stderr:
         run = subprocess.Popen(
-            [sys.executable, "-m", "liqoshortcut.cli", "create", "edge-a", "edge-b"],
+            [sys.executable, "-m", "liqoshortcut.cli", "create", "edge-a", "edge-b", *flags],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             env=dict(os.environ, KUBECONFIG=str(kubeconfig_path())),

@@ -121,3 +121,60 @@ def test_create_whose_output_cannot_be_written_says_the_shortcut_exists_and_clai
     finally:
         deleted = shortcut_cli("delete", "edge-a", "edge-b", "-q")
     assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
+
+
+def test_an_edge_api_server_crashing_mid_step_ends_in_a_rollback_or_names_what_is_left(
+    shortcut_cli: CLI, kube: Callable[[str], ApiClient], lab: Lab, tmp_path: Path
+) -> None:
+    """edge-b's API server dies (SIGKILL) as the run creates its first object there, so the
+    steps after it on edge-b meet a refused connection, not a wait."""
+    before = snapshot(kube)
+    stderr_path = tmp_path / "stderr"
+    with create_running(stderr_path) as run:
+        wait_for_line(run, stderr_path, "create Namespace liqo-tenant-edge-a")
+        with lab.apiserver_stopped("edge-b", crash=True):
+            code = run.wait(timeout=150)
+            lines = stderr_path.read_text().splitlines()
+    assert "Traceback" not in "\n".join(lines)
+    assert code in (ExitCode.FAILED, ExitCode.ROLLBACK_INCOMPLETE), lines[-1]
+    assert lines[-1].startswith("error: "), lines[-1]
+    if code == ExitCode.ROLLBACK_INCOMPLETE:
+        assert "kubectl --context edge-b" in lines[-1], lines[-1]
+        assert "kubectl --context edge-a" not in lines[-1], lines[-1]  # edge-a answered
+        (record,) = listed(shortcut_cli)
+        assert record["state"] == "Failed"
+        deleted = shortcut_cli("delete", "edge-a", "edge-b", "-q")
+        assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
+    assert listed(shortcut_cli) == []
+    assert settled(kube, before) == before
+
+
+def test_central_stopped_mid_run_rolls_the_edges_back_and_names_the_record_it_could_not_settle(
+    shortcut_cli: CLI, kube: Callable[[str], ApiClient], lab: Lab, tmp_path: Path, no_faults: None
+) -> None:
+    """Central goes away while the run waits on the edges: the run still times out and rolls the
+    edges back, then cannot take back the record it made in central, and says so (exit 3). Once
+    central is back, `list` shows that record and `delete` removes it."""
+    before = snapshot(kube)
+    set_emulator_faults({"edge-a": {"gateway-pod": "hang"}})
+    stderr_path = tmp_path / "stderr"
+    with create_running(stderr_path, "--timeout", "30s") as run:
+        wait_for_line(run, stderr_path, "create GatewayClient liqo-tenant-edge-b/edge-b: done")
+        with lab.apiserver_stopped("central", crash=True):
+            code = run.wait(timeout=150)
+            lines = stderr_path.read_text().splitlines()
+    assert "Traceback" not in "\n".join(lines)
+    assert code == ExitCode.ROLLBACK_INCOMPLETE, lines[-1]
+    assert lines[-1].startswith("error: timed out after 30s waiting for gateway pod "), lines[-1]
+    assert (
+        "everything this run created was removed; its record could not be settled (" in (lines[-1])
+    )
+    assert lines[-1].endswith(
+        "remove ConfigMap liqo/liqo-shortcut-edge-a--edge-b from the central cluster"
+    ), lines[-1]
+    (record,) = listed(shortcut_cli)
+    assert record["state"] == "Creating"
+    deleted = shortcut_cli("delete", "edge-a", "edge-b", "-q")
+    assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
+    assert listed(shortcut_cli) == []
+    assert settled(kube, before) == before
