@@ -26,7 +26,7 @@ import os
 import ssl
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -157,6 +157,16 @@ def connect(
         assert isinstance(api, TimedApiClient)
         api.renewal = _Renewal(plugin, credential, plugin_timeout, api, tls, where)
     return cluster
+
+
+def connector(plugin_timeout: float) -> Callable[[ResolvedContext, str], Cluster]:
+    """`connect` as preflight calls it (context, name), its exec plugins given ``plugin_timeout``
+    seconds: a command's --timeout bounds them too."""
+
+    def connect_within(context: ResolvedContext, name: str) -> Cluster:
+        return connect(context, name=name, plugin_timeout=plugin_timeout)
+
+    return connect_within
 
 
 def connect_in_cluster(

@@ -84,11 +84,13 @@ def prepare(
     wait_connected: bool = True,
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
     traffic: TrafficPolicy | None = None,
+    connector: Connector = connect_named,
 ) -> Preflight:
     """The CLI's preflight: build the spec from the command line, resolve the three contexts,
     then `check`. Edges are named by their contexts, looked up in ``edge_kubeconfigs[edge]``
     when given (an edge's own file, e.g. a peering user's), else in ``kubeconfig``. ``traffic``
-    is the spec's traffic policy (the default selects no Service)."""
+    is the spec's traffic policy (the default selects no Service); ``connector`` makes the
+    three clients."""
     asked = _request(
         kubeconfig,
         central_context,
@@ -98,6 +100,7 @@ def prepare(
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs,
         traffic=traffic,
+        connector=connector,
     )
     return check(
         asked.spec,
@@ -105,6 +108,7 @@ def prepare(
         asked.edge_contexts,
         central_namespace=asked.central_namespace,
         wait_connected=wait_connected,
+        connector=connector,
     )
 
 
@@ -122,6 +126,7 @@ def prepare_teardown(
     edge_contexts: tuple[str, str],
     liqo_namespace: str = "liqo",
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
+    connector: Connector = connect_named,
 ) -> Teardown:
     """`delete`'s preflight: the same refusals of bad input as `prepare`, then `locate`. Of
     central only its cluster ID is read, so that neither edge can be central itself."""
@@ -131,10 +136,11 @@ def prepare_teardown(
         edge_contexts,
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs,
+        connector=connector,
     )
     with ThreadPoolExecutor(max_workers=2) as pool:
         central_read = pool.submit(READ_AFRESH.cluster_id, asked.central, liqo_namespace)
-        edges_read = pool.submit(locate, asked.spec, asked.edge_contexts)
+        edges_read = pool.submit(locate, asked.spec, asked.edge_contexts, connector=connector)
     central_id = central_read.result()  # central's failure first, as `check` judges them
     located = edges_read.result()
     for edge in located.plan.edges.values():
@@ -162,6 +168,7 @@ def _request(
     liqo_namespace: str,
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None,
     traffic: TrafficPolicy | None = None,
+    connector: Connector = connect_named,
 ) -> _Request:
     """Refuse a bad command line before any cluster is contacted, then connect to central."""
     edge_a, edge_b = edge_contexts
@@ -185,7 +192,7 @@ def _request(
     contexts = {name: own.get(name, kubeconfig).resolve(name) for name in edge_contexts}
     return _Request(
         spec=spec,
-        central=connect(central_resolved, name=f"central ({central_resolved.context})"),
+        central=connector(central_resolved, f"central ({central_resolved.context})"),
         central_namespace=central_resolved.namespace or "default",
         edge_contexts=contexts,
     )
