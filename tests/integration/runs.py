@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,8 +14,11 @@ from lab.cluster import kubeconfig_path
 
 
 @contextmanager
-def create_running(stderr_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """`kubectl shortcut create edge-a edge-b` under way, its stderr going to ``stderr_path``.
+def create_running(
+    stderr_path: Path, env: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """`kubectl shortcut create edge-a edge-b` under way, its stderr going to ``stderr_path``,
+    with ``env`` added to its environment.
 
     Killed on the way out if still running, so a failed test leaves no run behind to disturb
     the next one.
@@ -25,7 +28,7 @@ def create_running(stderr_path: Path) -> Iterator[subprocess.Popen[str]]:
             [sys.executable, "-m", "liqoshortcut.cli", "create", "edge-a", "edge-b"],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
-            env=dict(os.environ, KUBECONFIG=str(kubeconfig_path())),
+            env={**os.environ, "KUBECONFIG": str(kubeconfig_path()), **(env or {})},
             text=True,
         )
         try:
