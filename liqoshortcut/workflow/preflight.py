@@ -16,7 +16,15 @@ from pydantic import ValidationError
 from liqoshortcut.core.forge import CLIENT_TEMPLATE, SERVER_TEMPLATE
 from liqoshortcut.core.gateway import GatewaySettings, usage_error
 from liqoshortcut.core.model import EdgeRef, ShortcutSpec
-from liqoshortcut.core.plan import EdgeFacts, EdgeIdentity, Placement, Plan, place, plan
+from liqoshortcut.core.plan import (
+    EdgeFacts,
+    EdgeIdentity,
+    Placement,
+    Plan,
+    place,
+    plan,
+    refuse_same_cluster,
+)
 from liqoshortcut.core.traffic import TrafficPolicy
 from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
@@ -247,11 +255,9 @@ def check(
         remaps = facts.pod_cidr_remaps(central, providers[cluster_id])
         edges[ref.name] = Edge(cluster=cluster, facts=found_there, central_remaps=remaps)
     edge_a, edge_b = (ref.name for ref in spec.edges)
-    if edges[edge_a].facts.cluster_id == edges[edge_b].facts.cluster_id:
-        raise UsageError(
-            f"{edge_a!r} and {edge_b!r} are the same cluster ({edges[edge_a].facts.cluster_id}): "
-            "name two different edges"
-        )
+    refuse_same_cluster(
+        edge_a, edge_b, edges[edge_a].facts.cluster_id, edges[edge_b].facts.cluster_id
+    )
     server, client = edges[spec.server.name], edges[spec.client.name]
     _require_template(
         server, liqo_namespace, SERVER_TEMPLATE[1], server.facts.gateway_templates.servers
