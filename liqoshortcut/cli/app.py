@@ -117,7 +117,8 @@ def run(args: Sequence[str], env: Environment) -> int:
     except ClickException as error:  # click's own parsing errors: one line, like ours
         context = error.ctx if isinstance(error, ClickUsageError) else None
         command = context.command_path if context else PROG_NAME
-        env.stderr.write(f"error: {error.format_message()} (see {command} --help)\n")
+        message = " ".join(error.format_message().split())  # click lists choices on lines
+        env.stderr.write(f"error: {message} (see {command} --help)\n")
         return ExitCode.USAGE
     # Without standalone mode, --help and typer.Exit come back as their exit code, a command's
     # normal completion as its return value (None).

@@ -43,8 +43,12 @@ class TrafficPath(StrEnum):
 
 def create(
     ctx: typer.Context,
-    edge_a: Annotated[str, typer.Argument(help="Kubeconfig context of the first edge.")],
-    edge_b: Annotated[str, typer.Argument(help="Kubeconfig context of the second edge.")],
+    edge_a: Annotated[
+        str, typer.Argument(metavar="EDGE_A", help="Kubeconfig context of the first edge.")
+    ],
+    edge_b: Annotated[
+        str, typer.Argument(metavar="EDGE_B", help="Kubeconfig context of the second edge.")
+    ],
     server_edge: Annotated[
         str | None,
         typer.Option("--server-edge", help="Edge hosting the gateway server (default: EDGE_B)."),

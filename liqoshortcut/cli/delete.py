@@ -25,8 +25,12 @@ from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
 
 def delete(
     ctx: typer.Context,
-    edge_a: Annotated[str, typer.Argument(help="Kubeconfig context of the first edge.")],
-    edge_b: Annotated[str, typer.Argument(help="Kubeconfig context of the second edge.")],
+    edge_a: Annotated[
+        str, typer.Argument(metavar="EDGE_A", help="Kubeconfig context of the first edge.")
+    ],
+    edge_b: Annotated[
+        str, typer.Argument(metavar="EDGE_B", help="Kubeconfig context of the second edge.")
+    ],
     wait: Annotated[
         bool,
         typer.Option(

@@ -20,8 +20,10 @@ from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
 
 def status(
     ctx: typer.Context,
-    edge_a: Annotated[str, typer.Argument(help="Name of one edge, as in the shortcut's spec.")],
-    edge_b: Annotated[str, typer.Argument(help="Name of the other edge.")],
+    edge_a: Annotated[
+        str, typer.Argument(metavar="EDGE_A", help="Name of one edge, as in the shortcut's spec.")
+    ],
+    edge_b: Annotated[str, typer.Argument(metavar="EDGE_B", help="Name of the other edge.")],
     kubeconfig: KubeconfigOption = None,
     context: ContextOption = None,
     output: OutputOption = OutputFormat.TEXT,
