@@ -30,6 +30,7 @@ def status(
 ) -> None:
     """Show the health, latencies, routed Services and last path switches of a shortcut."""
     from liqoshortcut.core.explain import report, report_text, switches
+    from liqoshortcut.core.words import cut, shown
     from liqoshortcut.errors import PreconditionFailed, UsageError
     from liqoshortcut.kube import events, liqo
     from liqoshortcut.kube.clients import connect
@@ -38,13 +39,13 @@ def status(
     from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
 
     if edge_a == edge_b:
-        raise UsageError(f"both edges are {edge_a!r}: name the two edges of a shortcut")
+        raise UsageError(f"both edges are {shown(edge_a)}: name the two edges of a shortcut")
     env = environment(ctx)
     resolved = load_kubeconfig(kubeconfig).resolve(context)
     central = connect(resolved, name=f"central ({resolved.context})")
     elsewhere = (
         "a shortcut made by `kubectl shortcut create` shows in `kubectl shortcut list`, its "
-        f"tunnel in `kubectl --context {edge_a} get connections.networking.liqo.io -A`"
+        f"tunnel in `kubectl --context {cut(edge_a)} get connections.networking.liqo.io -A`"
     )
     try:
         resources = liqo.list_objects(central, VIRTUAL_NODE_SHORTCUT)
@@ -61,7 +62,7 @@ def status(
     ]
     if not joining:
         raise PreconditionFailed(
-            f"no VirtualNodeShortcut joins {edge_a} and {edge_b} in the central cluster "
+            f"no VirtualNodeShortcut joins {cut(edge_a)} and {cut(edge_b)} in the central cluster "
             f"(context {resolved.context}); a shortcut made by `kubectl shortcut create` shows "
             "in `kubectl shortcut list`, and only the operator watches its health"
         )

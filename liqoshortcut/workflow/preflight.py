@@ -26,6 +26,7 @@ from liqoshortcut.core.plan import (
     refuse_same_cluster,
 )
 from liqoshortcut.core.traffic import TrafficPolicy
+from liqoshortcut.core.words import shown
 from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
 from liqoshortcut.kube.clients import Cluster, connect
@@ -181,9 +182,11 @@ def _request(
     """Refuse a bad command line before any cluster is contacted, then connect to central."""
     edge_a, edge_b = edge_contexts
     if edge_a == edge_b:
-        raise UsageError(f"both edges are {edge_a!r}: name two different edge contexts")
+        raise UsageError(f"both edges are {shown(edge_a)}: name two different edge contexts")
     if server_edge is not None and server_edge not in edge_contexts:
-        raise UsageError(f"--server-edge {server_edge!r} is neither {edge_a!r} nor {edge_b!r}")
+        raise UsageError(
+            f"--server-edge {shown(server_edge)} is neither {shown(edge_a)} nor {shown(edge_b)}"
+        )
     try:
         spec = ShortcutSpec(
             edges=(EdgeRef(name=edge_a, context=edge_a), EdgeRef(name=edge_b, context=edge_b)),
@@ -311,7 +314,9 @@ def locate(
 
 def _refuse_central(edge: ResolvedContext, cluster_id: str, central_id: str) -> None:
     if cluster_id == central_id:
-        raise UsageError(f"{edge.context!r} is the central cluster ({cluster_id}): name two edges")
+        raise UsageError(
+            f"{shown(edge.context)} is the central cluster ({cluster_id}): name two edges"
+        )
 
 
 def _edge_facts(edge: Edge, peer: Edge) -> EdgeFacts:
