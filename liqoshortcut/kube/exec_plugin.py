@@ -12,11 +12,13 @@ and the certificate and key it returns stay in memory (see `clients`).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -33,6 +35,25 @@ API_VERSIONS = (f"{API_GROUP}/v1", f"{API_GROUP}/v1beta1")  # what client-go sti
 EXPIRY_MARGIN = timedelta(seconds=30)
 STDERR_SHOWN = 200  # characters of the plugin's last stderr line quoted in a failure
 KILL_GRACE = 2.0  # seconds to collect a killed plugin's pipes (a daemonised child may hold them)
+
+
+# Plugins running now. A plugin runs in its own process group (so that a timeout kills its
+# children too), which also keeps Ctrl-C and SIGTERM from reaching it: when the run ends while a
+# plugin is still running in another thread, the exit handler below kills it.
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_running_plugins() -> None:
+    """Kill every plugin still running (their whole process groups)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+atexit.register(stop_running_plugins)
 
 
 class PluginFailed(PreconditionFailed):
@@ -112,6 +133,8 @@ class ExecPlugin:
             raise PluginFailed(
                 f"{self.describe()} cannot be started: {error.strerror or error}; {cut(fix, 200)}"
             ) from None
+        with _RUNNING_LOCK:
+            _RUNNING.add(process)
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -123,6 +146,9 @@ class ExecPlugin:
         except BaseException:  # Ctrl-C or SIGTERM while it runs: it must not outlive us
             _stop(process)
             raise
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(process)
         if process.returncode != 0:
             ended = (
                 f"was killed by signal {-process.returncode}"

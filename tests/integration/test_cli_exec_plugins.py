@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -153,3 +154,42 @@ def test_a_plugin_returning_the_labs_client_certificate_authenticates_and_leaves
     assert "accepted" in {a["verdict"] for a in on_edge_b}, on_edge_b
     assert "refused" not in {a["verdict"] for a in on_edge_b}, on_edge_b
     assert list(tmpdir.rglob("*")) == []
+
+
+def gone(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or ") Z" in stat.read_text()
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_a_run_interrupted_while_a_plugin_runs_ends_the_plugin_too(
+    lab: Lab, tmp_path: Path, sent: signal.Signals
+) -> None:
+    pids = tmp_path / "pids"
+    kubeconfig, _ = with_edge_b_plugin(tmp_path, f"sleep 3600 & echo $$ $! > {pids}; wait")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "liqoshortcut.cli", "create", "edge-a", "edge-b"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (pids.exists() and pids.read_text().strip()):
+            assert run.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        run.send_signal(sent)
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert (run.returncode, stderr) == (
+        ExitCode.INTERRUPTED,
+        "error: interrupted before any change\n",
+    )
+    plugin_pids = [int(pid) for pid in pids.read_text().split()]
+    deadline = time.monotonic() + 10
+    while not all(map(gone, plugin_pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(map(gone, plugin_pids))

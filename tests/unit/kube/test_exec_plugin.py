@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from pytest_mock import MockerFixture
 
 from liqoshortcut.kube import rest
 from liqoshortcut.kube.clients import connect
-from liqoshortcut.kube.exec_plugin import PluginFailed
+from liqoshortcut.kube.exec_plugin import PluginFailed, stop_running_plugins
 from liqoshortcut.kube.kubeconfig import ResolvedContext, load_kubeconfig
 
 V1 = "client.authentication.k8s.io/v1"
@@ -197,3 +198,35 @@ def test_a_plugin_is_not_run_when_the_user_also_has_a_token(tmp_path: Path) -> N
     cluster = connect(context)
     assert authorization(cluster) == f"Bearer {SECRET}"
     assert not os.path.exists(ran)
+
+
+def test_plugins_still_running_when_the_run_ends_are_killed_with_their_children(
+    tmp_path: Path,
+) -> None:
+    pids = tmp_path / "pids"
+    command = plugin(tmp_path, "hang", f"sleep 300 & echo $$ $! > {pids}; wait")
+    context = with_plugin(tmp_path, command)
+    failures: list[BaseException] = []
+
+    def connect_in_a_worker() -> None:
+        try:
+            connect(context, plugin_timeout=120)
+        except PluginFailed as error:
+            failures.append(error)
+
+    worker = threading.Thread(target=connect_in_a_worker)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not (pids.exists() and pids.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop_running_plugins()  # what the exit handler does
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert len(failures) == 1
+    assert str(failures[0]).endswith("was killed by signal 9")
+    for pid in map(int, pids.read_text().split()):
+        stat = Path(f"/proc/{pid}/stat")
+        deadline = time.monotonic() + 5
+        while stat.exists() and time.monotonic() < deadline and ") Z" not in stat.read_text():
+            time.sleep(0.05)
+        assert not stat.exists() or ") Z" in stat.read_text()
