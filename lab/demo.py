@@ -65,6 +65,51 @@ def run(*argv: str, stdin: str | None = None, check: bool = True) -> str:
     return result.stdout
 
 
+def create_kubeconfig_secret(edge: str) -> None:
+    """The operator's Secret for ``edge``, made as the README says, never showing its content:
+    the kubeconfig in it holds the edge's admin client key."""
+    name = f"{edge}-kubeconfig"
+    print(
+        f"\n$ kubectl create secret generic {name} -n {NAMESPACE} "
+        f"--from-file=kubeconfig={edge}.yaml",
+        flush=True,
+    )
+    # Made with a client-side dry run and applied, so a second demo finds it already there; the
+    # manifest (the kubeconfig, base64) goes from one kubectl to the other, not to the terminal.
+    manifest = _quiet(
+        "create",
+        "secret",
+        "generic",
+        name,
+        "-n",
+        NAMESPACE,
+        "--from-file=kubeconfig=/dev/stdin",
+        "--dry-run=client",
+        "-o",
+        "yaml",
+        stdin=yaml.safe_dump(context_kubeconfig(edge)),
+    )
+    sys.stdout.write(_quiet("apply", "-n", NAMESPACE, "-f", "-", stdin=manifest))
+    sys.stdout.flush()
+
+
+def _quiet(*argv: str, stdin: str) -> str:
+    """Run ``kubectl ARGV`` and return its stdout without showing it; on failure only its exit
+    status and stderr (kubectl's errors name objects, not their data)."""
+    result = subprocess.run(
+        [_kubectl(), *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.stdout.write(result.stderr)
+        raise SystemExit(f"demo: `kubectl {argv[0]} {argv[1]}` exited {result.returncode}")
+    return result.stdout
+
+
 def imperative() -> None:
     print(
         "\n# 1. From the central cluster, connect two edges directly (what liqoctl network "
@@ -87,20 +132,7 @@ def declarative() -> None:
     if not existing:
         run("create", "namespace", NAMESPACE)
     for edge in EDGES:
-        secret = run(
-            "create",
-            "secret",
-            "generic",
-            f"{edge}-kubeconfig",
-            "-n",
-            NAMESPACE,
-            "--from-file=kubeconfig=/dev/stdin",
-            "--dry-run=client",
-            "-o",
-            "yaml",
-            stdin=yaml.safe_dump(context_kubeconfig(edge)),
-        )
-        run("apply", "-n", NAMESPACE, "-f", "-", stdin=secret)
+        create_kubeconfig_secret(edge)
     print(
         "\n# An offloaded workload: pods on edge-a's and edge-b's virtual nodes behind a Service "
         "(lab/workloads.py plays Liqo's reflection; the EndpointSlices are real)"

@@ -118,7 +118,8 @@ def run(args: Sequence[str], env: Environment) -> int:
     except ClickException as error:  # click's own parsing errors: one line, like ours
         context = error.ctx if isinstance(error, ClickUsageError) else None
         command = context.command_path if context else PROG_NAME
-        _tell(env, None, f"error: {error.format_message()} (see {command} --help)")
+        message = " ".join(error.format_message().split())  # click lists choices on lines
+        _tell(env, None, f"error: {message} (see {command} --help)")
         return ExitCode.USAGE
     except Exception as error:
         if isinstance(error, OSError | ValueError) and output_failed(env):

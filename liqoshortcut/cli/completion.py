@@ -45,7 +45,9 @@ class Shell(StrEnum):
 
 def completion(
     ctx: typer.Context,
-    shell: Annotated[Shell, typer.Argument(case_sensitive=False, help="Shell to complete for.")],
+    shell: Annotated[
+        Shell, typer.Argument(case_sensitive=False, metavar="SHELL", help="Shell to complete for.")
+    ],
 ) -> None:
     """Print the completion script for kubectl-shortcut in SHELL.
 

@@ -43,8 +43,12 @@ class TrafficPath(StrEnum):
 
 def create(
     ctx: typer.Context,
-    edge_a: Annotated[str, typer.Argument(help="Kubeconfig context of the first edge.")],
-    edge_b: Annotated[str, typer.Argument(help="Kubeconfig context of the second edge.")],
+    edge_a: Annotated[
+        str, typer.Argument(metavar="EDGE_A", help="Kubeconfig context of the first edge.")
+    ],
+    edge_b: Annotated[
+        str, typer.Argument(metavar="EDGE_B", help="Kubeconfig context of the second edge.")
+    ],
     server_edge: Annotated[
         str | None,
         typer.Option("--server-edge", help="Edge hosting the gateway server (default: EDGE_B)."),
@@ -124,6 +128,7 @@ def create(
     from liqoshortcut.core.gateway import GatewaySettings, usage_error
     from liqoshortcut.core.plan import Side
     from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State
+    from liqoshortcut.kube.clients import connector
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.connect import ConnectRun
     from liqoshortcut.workflow.preflight import prepare
@@ -168,6 +173,7 @@ def create(
         settings=settings,
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
+        connector=connector(seconds),  # exec plugins too end within --timeout
         wait_connected=wait,
         traffic=policy,
     )

@@ -25,8 +25,12 @@ from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
 
 def delete(
     ctx: typer.Context,
-    edge_a: Annotated[str, typer.Argument(help="Kubeconfig context of the first edge.")],
-    edge_b: Annotated[str, typer.Argument(help="Kubeconfig context of the second edge.")],
+    edge_a: Annotated[
+        str, typer.Argument(metavar="EDGE_A", help="Kubeconfig context of the first edge.")
+    ],
+    edge_b: Annotated[
+        str, typer.Argument(metavar="EDGE_B", help="Kubeconfig context of the second edge.")
+    ],
     wait: Annotated[
         bool,
         typer.Option(
@@ -48,6 +52,7 @@ def delete(
     """Tear down the shortcut between EDGE_A and EDGE_B; a missing one is not an error."""
     from liqoshortcut.cli.progress import reporter
     from liqoshortcut.errors import Interrupted
+    from liqoshortcut.kube.clients import connector
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.disconnect import disconnect
     from liqoshortcut.workflow.preflight import prepare_teardown
@@ -56,13 +61,15 @@ def delete(
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
-    deadline = Deadline(timeout_seconds(timeout))
+    seconds = timeout_seconds(timeout)
+    deadline = Deadline(seconds)
     preflight = prepare_teardown(
         load_kubeconfig(kubeconfig),
         central_context=context,
         edge_contexts=(edge_a, edge_b),
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
+        connector=connector(seconds),  # exec plugins too end within --timeout
     )
     plan = preflight.plan
     name = plan.shortcut

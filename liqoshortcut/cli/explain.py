@@ -18,7 +18,9 @@ from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
 
 def explain(
     ctx: typer.Context,
-    service: Annotated[str, typer.Argument(help="Name of a Service in the central cluster.")],
+    service: Annotated[
+        str, typer.Argument(metavar="SERVICE", help="Name of a Service in the central cluster.")
+    ],
     namespace: Annotated[
         str | None,
         typer.Option("-n", "--namespace", help="The Service's namespace (default: the context's)."),

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from liqoshortcut.core.schema import PATTERN_MEANINGS, SpecModel, rule, validations
+from liqoshortcut.core.words import shown
 from liqoshortcut.errors import UsageError
 
 ServiceType = Literal["LoadBalancer", "NodePort", "ClusterIP"]
@@ -161,5 +162,7 @@ def usage_error(
         return UsageError(f"unknown field {field}{where}: remove it")
     if first["type"] == "missing":
         return UsageError(f"missing {field}{where}: it is required")
-    shown = f" {value!r}" if isinstance(value, (str, int, float)) else ""
-    return UsageError(f"invalid {field}{shown}{where}: {message}")
+    given = f" {value!r}" if isinstance(value, (int, float)) else ""
+    if isinstance(value, str):
+        given = f" {shown(value)}"  # cut when very long: a pasted token, a runaway script
+    return UsageError(f"invalid {field}{given}{where}: {message}")

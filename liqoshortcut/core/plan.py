@@ -22,7 +22,8 @@ from liqoshortcut.core import forge
 from liqoshortcut.core.forge import CLIENT_TEMPLATE, SERVER_TEMPLATE, Manifest
 from liqoshortcut.core.model import ShortcutSpec
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL, shortcut_name, tenant_namespace
-from liqoshortcut.errors import PreconditionFailed
+from liqoshortcut.core.words import shown
+from liqoshortcut.errors import PreconditionFailed, UsageError
 
 
 class Side(StrEnum):
@@ -268,7 +269,8 @@ def _object(kind: str, name: str, namespace: str | None) -> str:
 def place(spec: ShortcutSpec, observed: Mapping[str, Identified]) -> Placement:
     """Where ``spec``'s objects go, or are, given each edge (by edge name) as read.
 
-    Raises PreconditionFailed when the edges are not what the spec expects.
+    Raises PreconditionFailed when the edges are not what the spec expects, UsageError when they
+    are one cluster.
     """
     found = {SERVER: observed[spec.server.name], CLIENT: observed[spec.client.name]}
     _check_identities(spec, found)
@@ -307,10 +309,19 @@ def _check_identities(spec: ShortcutSpec, facts: Mapping[Side, Identified]) -> N
                 f"edge {edge.name} is cluster {found!r}, not the expected {edge.cluster_id!r}: "
                 "check its context or credentials, or correct its clusterID"
             )
-    if facts[SERVER].cluster_id == facts[CLIENT].cluster_id:
-        raise PreconditionFailed(
-            f"edges {spec.server.name} and {spec.client.name} are the same cluster "
-            f"({facts[SERVER].cluster_id}): give two different edges"
+    ids = {spec.server.name: facts[SERVER].cluster_id, spec.client.name: facts[CLIENT].cluster_id}
+    first, second = (edge.name for edge in spec.edges)
+    refuse_same_cluster(first, second, ids[first], ids[second])
+
+
+def refuse_same_cluster(first: str, second: str, first_id: str, second_id: str) -> None:
+    """Two edge names that turn out to be one cluster (two contexts, two Secrets for it): the
+    request names one edge twice, a usage error however it is found (create, delete, the
+    operator's spec), in the same words."""
+    if first_id == second_id:
+        raise UsageError(
+            f"{shown(first)} and {shown(second)} are the same cluster ({first_id}): name two "
+            "different edges"
         )
 
 

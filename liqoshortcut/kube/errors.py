@@ -19,10 +19,11 @@ from kubernetes.client.exceptions import ApiException
 
 from liqoshortcut.errors import PreconditionFailed, ShortcutError
 from liqoshortcut.kube.clients import Cluster
-from liqoshortcut.kube.resources import Resource
+from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT, Resource
 
 PEERING_USER_FIX = "grant the rights of Liqo's peering user (liqoctl generate peering-user)"
 MISSING_LIQO_FIX = "install Liqo v1.2.0 or later there (liqoctl install)"
+MISSING_CRD_FIX = "the operator's Helm chart installs it (or kubectl apply -f deploy/crd/)"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ class AccessDenied(ClusterFailure):
 
 class LiqoMissing(PreconditionFailed):
     """404 of a Liqo API group or version: Liqo (or a recent enough one) is not installed."""
+
+
+class ShortcutCrdMissing(LiqoMissing):
+    """404 of this project's own VirtualNodeShortcut API: its CRD is not installed (Liqo may well
+    be). A LiqoMissing still, so that code reading "no such CRD" as "no such objects" goes on."""
 
 
 class NotFound(PreconditionFailed):
@@ -157,6 +163,11 @@ def map_api_exception(
     if status == 404 and details.get("name"):
         kind = details.get("kind") or action.resource.plural
         return NotFound(f"{kind} {details['name']!r} not found on {name} (while trying to {doing})")
+    if status == 404 and action.resource == VIRTUAL_NODE_SHORTCUT:
+        return ShortcutCrdMissing(
+            f"the VirtualNodeShortcut CRD is not installed on {name}: its API server does not "
+            f"serve {action.resource.qualified}/{action.resource.version}; {MISSING_CRD_FIX}"
+        )
     if status == 404 and action.resource.is_liqo:
         return LiqoMissing(
             f"Liqo is missing on {name}: its API server does not serve "

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from liqoshortcut.core.words import cut, shown
 from liqoshortcut.errors import PreconditionFailed, UsageError
 
 Entry = Mapping[str, Any]
@@ -83,7 +84,7 @@ class Kubeconfig:
 
     def resolve(self, context: str | None = None, *, allow_plugins: bool = True) -> ResolvedContext:
         """The named context (kubectl's ``--context``), else the current context."""
-        available = ", ".join(self.context_names()) or "none"
+        available = ", ".join(map(cut, self.context_names())) or "none"
         name = context or self.current_context
         if not name:
             raise UsageError(
@@ -93,14 +94,15 @@ class Kubeconfig:
         entry = self.sections["contexts"].get(name)
         if entry is None:
             raise UsageError(
-                f"context {name!r} not found in {self.origin} (available contexts: {available})"
+                f"context {shown(name)} not found in {self.origin} (available contexts: "
+                f"{available})"
             )
         cluster_name = _string(entry.body.get("cluster"), "cluster", name, entry.source)
         cluster = self._referenced("clusters", cluster_name, name, entry.source)
         server = cluster.body.get("server")
         if not isinstance(server, str) or not server:
             raise PreconditionFailed(
-                f"cluster {cluster_name!r} in {_where(cluster.source, self.origin)} has no "
+                f"cluster {shown(cluster_name)} in {_where(cluster.source, self.origin)} has no "
                 "server address: fix that kubeconfig"
             )
         user_name = entry.body.get("user")
@@ -130,7 +132,8 @@ class Kubeconfig:
         if entry is None:
             kind = _SECTIONS[section]
             raise PreconditionFailed(
-                f"context {context!r} in {_where(source, self.origin)} names {kind} {name!r}, "
+                f"context {shown(context)} in {_where(source, self.origin)} names {kind} "
+                f"{shown(str(name))}, "
                 f"which no kubeconfig defines: fix the context or add the {kind}"
             )
         return entry
@@ -139,7 +142,8 @@ class Kubeconfig:
         plugin = next((key for key in _PLUGINS if key in user.body), None)
         if plugin is not None and not allow_plugins:
             raise PreconditionFailed(
-                f"user {name!r} of context {context!r} in {_where(user.source, self.origin)} "
+                f"user {shown(name)} of context {shown(context)} in "
+                f"{_where(user.source, self.origin)} "
                 f"authenticates with an {plugin} plugin, which is not run here: use a kubeconfig "
                 "with a token or a client certificate (liqoctl generate peering-user makes one)"
             )
@@ -151,7 +155,8 @@ class Kubeconfig:
         for key in _FILE_FIELDS[section]:
             if key in entry.body:
                 raise PreconditionFailed(
-                    f"{_SECTIONS[section]} {name!r} in {self.origin} refers to a file ({key}); "
+                    f"{_SECTIONS[section]} {shown(name)} in {self.origin} refers to a file "
+                    f"({key}); "
                     f"a kubeconfig in a Secret must embed its data: use {_data_field(key)}"
                 )
 
@@ -280,7 +285,7 @@ def _resolve_files(section: str, body: Entry, source: Path) -> Entry:
 def _string(value: object, what: str, context: str, source: Path | None) -> str:
     if not isinstance(value, str) or not value:
         raise PreconditionFailed(
-            f"context {context!r} in {source or 'the kubeconfig'} names no {what}: fix that "
+            f"context {shown(context)} in {source or 'the kubeconfig'} names no {what}: fix that "
             "kubeconfig"
         )
     return value

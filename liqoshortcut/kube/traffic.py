@@ -20,7 +20,7 @@ from liqoshortcut.core.routing import Change, ServiceView
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.discovery import CONTROLLER_MANAGER_LABELS
-from liqoshortcut.kube.errors import AccessDenied, NotFound
+from liqoshortcut.kube.errors import AccessDenied, NotFound, ShortcutCrdMissing
 from liqoshortcut.kube.resources import (
     CONFIGURATION,
     CONNECTION,
@@ -142,5 +142,5 @@ def shortcut_resources(central: Cluster) -> list[liqo.Manifest]:
     """Every VirtualNodeShortcut of central; none where the CRD is not installed."""
     try:
         return liqo.list_objects(central, VIRTUAL_NODE_SHORTCUT)
-    except NotFound:
+    except (NotFound, ShortcutCrdMissing):
         return []

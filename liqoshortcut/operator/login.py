@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import kopf
 
-from liqoshortcut.kube.clients import Cluster, connect, connect_in_cluster
+from liqoshortcut.kube.clients import Cluster, connect, connect_in_cluster, renew_credentials
 from liqoshortcut.kube.kubeconfig import load_kubeconfig
 
 SERVICE_ACCOUNT: Final = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -53,20 +53,30 @@ def central(kubeconfig: Path | None, context: str | None) -> Central:
 
 
 def connection_info(cluster: Cluster, namespace: str) -> kopf.ConnectionInfo:
-    """kopf's view of the client's configuration: the same server, CA and credentials."""
+    """kopf's view of the client's configuration: the same server, CA and credentials.
+
+    The CA, certificate and key of a kubeconfig go to kopf as data, as the client holds them (in
+    memory); kopf writes the pair to a temporary file only while it loads its SSL context. In a
+    pod they are the service account's own files.
+    """
+    renew_credentials(cluster)  # the credentials of exec plugins expire
     configuration = cluster.api.configuration
-    # "Bearer <token>", refreshed first: the tokens of exec plugins expire.
+    tls = cluster.tls
     header = configuration.get_api_key_with_prefix("BearerToken", alias="authorization") or ""
     scheme, _, token = header.partition(" ")
+    pair = tls.certificate is not None and tls.key is not None
     return kopf.ConnectionInfo(
         server=configuration.host,
-        ca_path=configuration.ssl_ca_cert,
+        ca_path=None if tls.ca is not None else configuration.ssl_ca_cert,
+        ca_data=tls.ca,
         insecure=not configuration.verify_ssl,
         username=configuration.username or None,
         password=configuration.password or None,
         scheme=scheme or None,
         token=token or None,
-        certificate_path=configuration.cert_file,
-        private_key_path=configuration.key_file,
+        certificate_path=None if pair else configuration.cert_file,
+        certificate_data=tls.certificate if pair else None,
+        private_key_path=None if pair else configuration.key_file,
+        private_key_data=tls.key if pair else None,
         default_namespace=namespace,
     )

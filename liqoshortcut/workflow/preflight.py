@@ -16,8 +16,17 @@ from pydantic import ValidationError
 from liqoshortcut.core.forge import CLIENT_TEMPLATE, SERVER_TEMPLATE
 from liqoshortcut.core.gateway import GatewaySettings, usage_error
 from liqoshortcut.core.model import EdgeRef, ShortcutSpec
-from liqoshortcut.core.plan import EdgeFacts, EdgeIdentity, Placement, Plan, place, plan
+from liqoshortcut.core.plan import (
+    EdgeFacts,
+    EdgeIdentity,
+    Placement,
+    Plan,
+    place,
+    plan,
+    refuse_same_cluster,
+)
 from liqoshortcut.core.traffic import TrafficPolicy
+from liqoshortcut.core.words import shown
 from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
 from liqoshortcut.kube.clients import Cluster, connect
@@ -84,11 +93,13 @@ def prepare(
     wait_connected: bool = True,
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
     traffic: TrafficPolicy | None = None,
+    connector: Connector = connect_named,
 ) -> Preflight:
     """The CLI's preflight: build the spec from the command line, resolve the three contexts,
     then `check`. Edges are named by their contexts, looked up in ``edge_kubeconfigs[edge]``
     when given (an edge's own file, e.g. a peering user's), else in ``kubeconfig``. ``traffic``
-    is the spec's traffic policy (the default selects no Service)."""
+    is the spec's traffic policy (the default selects no Service); ``connector`` makes the
+    three clients."""
     asked = _request(
         kubeconfig,
         central_context,
@@ -98,6 +109,7 @@ def prepare(
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs,
         traffic=traffic,
+        connector=connector,
     )
     return check(
         asked.spec,
@@ -105,6 +117,7 @@ def prepare(
         asked.edge_contexts,
         central_namespace=asked.central_namespace,
         wait_connected=wait_connected,
+        connector=connector,
     )
 
 
@@ -122,6 +135,7 @@ def prepare_teardown(
     edge_contexts: tuple[str, str],
     liqo_namespace: str = "liqo",
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
+    connector: Connector = connect_named,
 ) -> Teardown:
     """`delete`'s preflight: the same refusals of bad input as `prepare`, then `locate`. Of
     central only its cluster ID is read, so that neither edge can be central itself."""
@@ -131,10 +145,11 @@ def prepare_teardown(
         edge_contexts,
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs,
+        connector=connector,
     )
     with ThreadPoolExecutor(max_workers=2) as pool:
         central_read = pool.submit(READ_AFRESH.cluster_id, asked.central, liqo_namespace)
-        edges_read = pool.submit(locate, asked.spec, asked.edge_contexts)
+        edges_read = pool.submit(locate, asked.spec, asked.edge_contexts, connector=connector)
     central_id = central_read.result()  # central's failure first, as `check` judges them
     located = edges_read.result()
     for edge in located.plan.edges.values():
@@ -162,13 +177,16 @@ def _request(
     liqo_namespace: str,
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None,
     traffic: TrafficPolicy | None = None,
+    connector: Connector = connect_named,
 ) -> _Request:
     """Refuse a bad command line before any cluster is contacted, then connect to central."""
     edge_a, edge_b = edge_contexts
     if edge_a == edge_b:
-        raise UsageError(f"both edges are {edge_a!r}: name two different edge contexts")
+        raise UsageError(f"both edges are {shown(edge_a)}: name two different edge contexts")
     if server_edge is not None and server_edge not in edge_contexts:
-        raise UsageError(f"--server-edge {server_edge!r} is neither {edge_a!r} nor {edge_b!r}")
+        raise UsageError(
+            f"--server-edge {shown(server_edge)} is neither {shown(edge_a)} nor {shown(edge_b)}"
+        )
     try:
         spec = ShortcutSpec(
             edges=(EdgeRef(name=edge_a, context=edge_a), EdgeRef(name=edge_b, context=edge_b)),
@@ -185,7 +203,7 @@ def _request(
     contexts = {name: own.get(name, kubeconfig).resolve(name) for name in edge_contexts}
     return _Request(
         spec=spec,
-        central=connect(central_resolved, name=f"central ({central_resolved.context})"),
+        central=connector(central_resolved, f"central ({central_resolved.context})"),
         central_namespace=central_resolved.namespace or "default",
         edge_contexts=contexts,
     )
@@ -240,11 +258,9 @@ def check(
         remaps = facts.pod_cidr_remaps(central, providers[cluster_id])
         edges[ref.name] = Edge(cluster=cluster, facts=found_there, central_remaps=remaps)
     edge_a, edge_b = (ref.name for ref in spec.edges)
-    if edges[edge_a].facts.cluster_id == edges[edge_b].facts.cluster_id:
-        raise UsageError(
-            f"{edge_a!r} and {edge_b!r} are the same cluster ({edges[edge_a].facts.cluster_id}): "
-            "name two different edges"
-        )
+    refuse_same_cluster(
+        edge_a, edge_b, edges[edge_a].facts.cluster_id, edges[edge_b].facts.cluster_id
+    )
     server, client = edges[spec.server.name], edges[spec.client.name]
     _require_template(
         server, liqo_namespace, SERVER_TEMPLATE[1], server.facts.gateway_templates.servers
@@ -298,7 +314,9 @@ def locate(
 
 def _refuse_central(edge: ResolvedContext, cluster_id: str, central_id: str) -> None:
     if cluster_id == central_id:
-        raise UsageError(f"{edge.context!r} is the central cluster ({cluster_id}): name two edges")
+        raise UsageError(
+            f"{shown(edge.context)} is the central cluster ({cluster_id}): name two edges"
+        )
 
 
 def _edge_facts(edge: Edge, peer: Edge) -> EdgeFacts:

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,9 +14,11 @@ from lab.cluster import kubeconfig_path
 
 
 @contextmanager
-def create_running(stderr_path: Path, *flags: str) -> Iterator[subprocess.Popen[str]]:
+def create_running(
+    stderr_path: Path, *flags: str, env: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """`kubectl shortcut create edge-a edge-b FLAGS` under way, its stderr going to
-    ``stderr_path``.
+    ``stderr_path``, with ``env`` added to its environment.
 
     Killed on the way out if still running, so a failed test leaves no run behind to disturb
     the next one.
@@ -26,7 +28,7 @@ def create_running(stderr_path: Path, *flags: str) -> Iterator[subprocess.Popen[
             [sys.executable, "-m", "liqoshortcut.cli", "create", "edge-a", "edge-b", *flags],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
-            env=dict(os.environ, KUBECONFIG=str(kubeconfig_path())),
+            env={**os.environ, "KUBECONFIG": str(kubeconfig_path()), **(env or {})},
             text=True,
         )
         try:

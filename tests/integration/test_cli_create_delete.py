@@ -80,6 +80,17 @@ def unreachable_kubeconfig(tmp_path: Path) -> Path:
     return path
 
 
+def alias_kubeconfig(tmp_path: Path) -> Path:
+    """The lab's kubeconfig with a second context, edge-a-again, for edge-a's cluster and user."""
+    config = yaml.safe_load(kubeconfig_path().read_text())
+    (edge_a,) = [c for c in config["contexts"] if c["name"] == "edge-a"]
+    config["contexts"].append({"name": "edge-a-again", "context": dict(edge_a["context"])})
+    path = tmp_path / "alias"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
 def central_only_kubeconfig(tmp_path: Path) -> Path:
     return one_context_kubeconfig(tmp_path, "central")
 
@@ -88,6 +99,13 @@ BAD_INPUT = [
     ("unknown context", ["edge-a", "edge-x"], ExitCode.USAGE, "edge-x"),
     ("same edge twice", ["edge-a", "edge-a"], ExitCode.USAGE, "both edges are 'edge-a'"),
     ("central as an edge", ["central", "edge-a"], ExitCode.USAGE, "is the central cluster"),
+    (
+        "the same cluster under two names",
+        ["edge-a", "edge-a-again", "--kubeconfig", "{alias}"],
+        ExitCode.USAGE,
+        "error: 'edge-a' and 'edge-a-again' are the same cluster (edge-a): name two different "
+        "edges",
+    ),
     ("port out of range", ["edge-a", "edge-b", "--port", "0"], ExitCode.USAGE, "invalid --port"),
     ("mtu too small", ["edge-a", "edge-b", "--mtu", "100"], ExitCode.USAGE, "invalid --mtu"),
     (
@@ -176,6 +194,7 @@ def test_bad_input_gets_one_line_its_exit_code_and_changes_nothing(
         "{broken}": broken_kubeconfig,
         "{unreachable}": unreachable_kubeconfig,
         "{central-only}": central_only_kubeconfig,
+        "{alias}": alias_kubeconfig,
     }
     argv = [str(files[a](tmp_path)) if a in files else a for a in args]
     before = snapshot(kube)

@@ -24,7 +24,7 @@ from liqoshortcut.core.plan import (
     placeholders,
     plan,
 )
-from liqoshortcut.errors import PreconditionFailed
+from liqoshortcut.errors import PreconditionFailed, UsageError
 
 A_ID, B_ID = "milan", "turin"
 SHORTCUT = "milan--turin"
@@ -386,7 +386,7 @@ def test_placing_refuses_what_planning_refuses() -> None:
     spec = a_spec(edges=[{"name": "edge-a", "clusterID": "rome"}, {"name": "edge-b"}])
     with pytest.raises(PreconditionFailed, match="edge edge-a is cluster 'milan'"):
         place(spec, {"edge-a": EdgeIdentity(A_ID), "edge-b": EdgeIdentity(B_ID)})
-    with pytest.raises(PreconditionFailed, match="are the same cluster"):
+    with pytest.raises(UsageError, match="are the same cluster"):
         place(a_spec(), {"edge-a": EdgeIdentity(A_ID), "edge-b": EdgeIdentity(A_ID)})
 
 
@@ -401,8 +401,11 @@ def test_an_edge_that_is_not_the_expected_cluster_is_refused() -> None:
 def test_two_edges_that_are_the_same_cluster_are_refused() -> None:
     facts = observed()
     facts["edge-b"] = facts["edge-a"]
-    with pytest.raises(PreconditionFailed, match="are the same cluster"):
+    with pytest.raises(UsageError) as raised:
         plan(a_spec(), facts)
+    assert str(raised.value) == (
+        f"'edge-a' and 'edge-b' are the same cluster ({A_ID}): name two different edges"
+    )
 
 
 def test_a_plan_prints_as_plain_yaml() -> None:

@@ -26,9 +26,10 @@ from liqoshortcut.kube.errors import (
     NamespaceTerminating,
     NotFound,
     Rejected,
+    ShortcutCrdMissing,
     api_call,
 )
-from liqoshortcut.kube.resources import CONFIGURATION, NAMESPACE
+from liqoshortcut.kube.resources import CONFIGURATION, NAMESPACE, VIRTUAL_NODE_SHORTCUT
 
 EDGE = Cluster(name="edge-a", server="https://10.0.0.1:6443", api=ApiClient())
 CREATE = Action("create", CONFIGURATION, "liqo-tenant-edge-b", "edge-b")
@@ -116,6 +117,20 @@ def test_api_errors_map_to_one_line(
     assert type(mapped) is expected
     assert words in str(mapped)
     assert "\n" not in str(mapped)
+
+
+def test_a_404_of_the_virtualnodeshortcut_api_blames_its_crd_not_liqo() -> None:
+    listing = Action("list", VIRTUAL_NODE_SHORTCUT)
+    mapped = fail_with(
+        ApiException(status=404, reason="Not Found", body="404 page not found\n"), listing
+    )
+    assert isinstance(mapped, ShortcutCrdMissing)
+    assert isinstance(mapped, LiqoMissing)  # callers that read it as "none here" still do
+    assert str(mapped) == (
+        "the VirtualNodeShortcut CRD is not installed on edge-a: its API server does not serve "
+        "virtualnodeshortcuts.shortcut.liqo.io/v1alpha1; the operator's Helm chart installs it "
+        "(or kubectl apply -f deploy/crd/)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -222,3 +222,16 @@ def test_a_kubeconfig_from_a_secret_may_not_refer_to_local_files(field: str) -> 
     content = yaml.safe_dump(kubeconfig("edge-a", user={field: "/var/run/secrets/token"})).encode()
     with pytest.raises(PreconditionFailed, match=f"refers to a file \\({field}\\)"):
         kubeconfig_from_bytes(content, "Secret shortcuts/edge-a").resolve("edge-a")
+
+
+def test_a_very_long_context_name_is_cut_in_the_message(tmp_path: Path) -> None:
+    path = write(tmp_path / "config", kubeconfig("edge-a", current="edge-a"))
+    long_name = "edge-" + "a" * 5000
+    with pytest.raises(UsageError) as raised:
+        load_kubeconfig(path, env(tmp_path)).resolve(long_name)
+    message = str(raised.value)
+    assert message.startswith("context 'edge-aaaa")
+    assert "aaa...aaa" in message
+    assert "aaa' not found in" in message
+    assert message.endswith("(available contexts: edge-a)")
+    assert len(message) < 200

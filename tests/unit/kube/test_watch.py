@@ -14,7 +14,7 @@ import pytest
 from kubernetes.client import ApiClient, Configuration
 from pytest_mock import MockerFixture
 
-from liqoshortcut.kube.clients import Cluster, _cluster
+from liqoshortcut.kube.clients import ClientTls, Cluster, _cluster
 from liqoshortcut.kube.resources import GATEWAY_SERVER
 from liqoshortcut.kube.watch import Follow, _events
 
@@ -99,7 +99,9 @@ def watch_server(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     server = threading.Thread(target=serve, daemon=True)
     server.start()
     address = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    yield _cluster(Configuration(host=address), "edge-a", address, (1.0, READ_TIMEOUT))
+    yield _cluster(
+        Configuration(host=address), "edge-a", address, (1.0, READ_TIMEOUT), ClientTls(), "test"
+    )
     server.join()
     listener.close()
 
@@ -127,7 +129,9 @@ def test_leaving_a_watch_that_is_still_streaming_stops_it_at_once() -> None:
     server = threading.Thread(target=serve, daemon=True)
     server.start()
     address = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    edge = _cluster(Configuration(host=address), "edge-a", address, (1.0, 30.0))
+    edge = _cluster(
+        Configuration(host=address), "edge-a", address, (1.0, 30.0), ClientTls(), "test"
+    )
     started = time.monotonic()
     with Follow(edge, GATEWAY_SERVER, "liqo-tenant-edge-b", name="edge-b") as follow:
         assert follow.changed(timeout=5) == [{"metadata": {"name": "edge-b"}}]
