@@ -34,7 +34,7 @@ from liqoshortcut.core.routing import (
 )
 from liqoshortcut.core.selectors import SelectorSyntaxError, parse, render
 from liqoshortcut.core.traffic import LabelSelector, TrafficPolicy
-from liqoshortcut.errors import ShortcutError, UsageError
+from liqoshortcut.errors import Interrupted, RollbackIncomplete, ShortcutError, UsageError
 from liqoshortcut.kube import liqo, traffic
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import (
@@ -357,7 +357,32 @@ def unroute(central: Cluster, key: str, report: Reporter) -> Unrouted:
                 f"find them by their {ROUTED_BY} annotation",
             ),
         )
-    unrouted, warnings = [], []
+    unrouted: list[ServiceKey] = []
+    try:
+        warnings = _take_back(central, key, found, report, unrouted)
+    except (ShortcutError, KeyboardInterrupt) as error:
+        if not unrouted:
+            raise  # nothing was changed yet
+        midway = (
+            f"the teardown of shortcut {key} stopped after taking {len(unrouted)} Service(s) back "
+            "to the hub, before its objects on the edges: run the same delete again to finish it"
+        )
+        if isinstance(error, KeyboardInterrupt | Interrupted):
+            raise Interrupted(f"interrupted: {midway}") from error
+        raise RollbackIncomplete(f"{error}; {midway}") from error
+    return Unrouted(tuple(unrouted), tuple(warnings))
+
+
+def _take_back(
+    central: Cluster,
+    key: str,
+    found: list[liqo.Manifest],
+    report: Reporter,
+    unrouted: list[ServiceKey],
+) -> list[str]:
+    """`unroute`'s changes, each Service taken back appended to ``unrouted`` as it is done;
+    the warnings."""
+    warnings = []
     for manifest in sorted(found, key=_key_of):
         annotations = manifest["metadata"].get("annotations") or {}
         marked_by = marks(annotations)
@@ -382,9 +407,9 @@ def unroute(central: Cluster, key: str, report: Reporter) -> Unrouted:
             traffic.annotate(central, Change(service, patch, routed=bool(others)))
         except NotFound:
             continue  # deleted meanwhile
-        report(ProgressEvent(Phase.DONE, what, central.name))
         unrouted.append(service)
-    return Unrouted(tuple(unrouted), tuple(warnings))
+        report(ProgressEvent(Phase.DONE, what, central.name))
+    return warnings
 
 
 def _key_of(manifest: Mapping[str, object]) -> ServiceKey:

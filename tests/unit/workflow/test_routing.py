@@ -18,7 +18,13 @@ from liqoshortcut.core.plan import EdgeFacts, Plan, plan
 from liqoshortcut.core.routing import ROUTED_BY, USE_DIRECT_CONNECTIONS, Change, ServiceView
 from liqoshortcut.core.selectors import parse
 from liqoshortcut.core.traffic import TrafficPolicy
-from liqoshortcut.errors import RollbackIncomplete, UsageError, WorkflowFailed
+from liqoshortcut.errors import (
+    ExitCode,
+    RollbackIncomplete,
+    UsageError,
+    WorkflowFailed,
+    exit_code_for,
+)
 from liqoshortcut.kube import liqo, traffic
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import AccessDenied, ApiError, NotFound, Rejected
@@ -410,3 +416,31 @@ def test_delete_without_the_right_to_list_services_warns_and_goes_on(
     assert done.services == ()
     (warning,) = done.warnings
     assert f"keeps {USE_DIRECT_CONNECTIONS}" in warning
+
+
+def test_delete_failing_after_taking_a_service_back_says_it_stopped_midway_not_nothing_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    central = FakeCentral(
+        monkeypatch,
+        a_first=FakeService(annotations=dict(OURS)),
+        b_second=FakeService(annotations=dict(OURS)),
+    )
+    central.unanswered.add("b_second")  # central goes away between the two patches
+    with pytest.raises(RollbackIncomplete) as stopped:
+        unroute(central.cluster, KEY, lambda _: None)
+    assert exit_code_for(stopped.value) is ExitCode.ROLLBACK_INCOMPLETE
+    assert str(stopped.value).endswith(
+        f"the teardown of shortcut {KEY} stopped after taking 1 Service(s) back to the hub, "
+        "before its objects on the edges: run the same delete again to finish it"
+    )
+    assert central.annotations("a_first") == {}
+
+
+def test_delete_failing_before_any_service_was_taken_back_is_raised_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    central = FakeCentral(monkeypatch, a_first=FakeService(annotations=dict(OURS)))
+    central.unanswered.add("a_first")
+    with pytest.raises(ApiError):
+        unroute(central.cluster, KEY, lambda _: None)
