@@ -183,8 +183,11 @@ def load_kubeconfig(
     ``flag`` is the option that gave ``explicit``, for messages."""
     env = env or KubeconfigEnvironment.from_process()
     paths = kubeconfig_paths(explicit, env)
-    if explicit is not None and not explicit.is_file():
+    if explicit is not None and not explicit.exists():
         raise PreconditionFailed(f"kubeconfig {explicit} does not exist: check {flag}")
+    if explicit is not None and explicit.is_dir():
+        raise PreconditionFailed(f"kubeconfig {explicit} is a directory, not a file: check {flag}")
+    # An explicit one is read whatever it is (a pipe, /dev/stdin, /dev/null), as kubectl does.
     documents = [(path, _read(path)) for path in paths if explicit is not None or path.is_file()]
     origin = ", ".join(str(path) for path in paths)
     if len(paths) > 1:

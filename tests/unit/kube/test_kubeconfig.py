@@ -152,6 +152,19 @@ def test_a_missing_explicit_kubeconfig_is_a_precondition_failure(tmp_path: Path)
         load_kubeconfig(tmp_path / "absent", env(tmp_path))
 
 
+def test_a_directory_given_as_kubeconfig_is_called_a_directory_not_missing(tmp_path: Path) -> None:
+    with pytest.raises(PreconditionFailed, match=r"is a directory, not a file: check --kubeconfig"):
+        load_kubeconfig(tmp_path, env(tmp_path))
+
+
+def test_an_explicit_kubeconfig_that_is_no_regular_file_is_read_as_kubectl_reads_it(
+    tmp_path: Path,
+) -> None:
+    """/dev/null is an empty kubeconfig, not a missing one: no context is in it."""
+    with pytest.raises(UsageError, match=r"/dev/null.*available contexts: none"):
+        load_kubeconfig(Path("/dev/null"), env(tmp_path)).resolve("edge-a")
+
+
 def test_malformed_yaml_names_the_file_and_line_but_not_the_content(tmp_path: Path) -> None:
     path = tmp_path / "config"
     path.write_text(f"users:\n- name: u\n  user: {{token: {TOKEN}\n")
