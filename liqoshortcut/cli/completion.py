@@ -17,6 +17,7 @@ has a `completion` command instead, so this module registers them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -84,5 +85,22 @@ def kubectl_candidates(words: Sequence[str]) -> str:
 
 
 def kubectl_complete() -> None:
-    """Entry point of `kubectl_complete-shortcut`, which kubectl runs to complete the plugin."""
-    sys.stdout.write(kubectl_candidates(sys.argv[1:]))
+    """Entry point of `kubectl_complete-shortcut`, which kubectl runs to complete the plugin.
+
+    Its streams are treated as `kubectl-shortcut`'s are: a closed or full stdout ends in one line
+    and exit 5, not a traceback.
+    """
+    from liqoshortcut.cli.app import flushed
+    from liqoshortcut.cli.environment import Environment
+    from liqoshortcut.cli.output import emit
+    from liqoshortcut.errors import ExitCode, Unreported
+
+    env = Environment.from_process()
+    code = ExitCode.SUCCESS
+    try:
+        emit(env, kubectl_candidates(sys.argv[1:]))
+    except Unreported as refused:
+        with contextlib.suppress(OSError, ValueError):
+            env.stderr.write(f"error: {refused}\n")
+        code = ExitCode.UNREPORTED
+    sys.exit(flushed(env, code))

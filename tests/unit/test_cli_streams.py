@@ -106,3 +106,23 @@ def test_the_output_writer_names_what_stays_done_when_its_output_is_refused() ->
         "No space left on device"
     )
     assert exit_code_for(raised.value) == ExitCode.UNREPORTED
+
+
+@pytest.mark.parametrize(
+    ("stdout", "reason"), [(">&-", "stdout is closed"), (">/dev/full", "No space left on device")]
+)
+def test_kubectl_s_completion_script_with_a_refused_stdout_ends_in_one_line(
+    stdout: str, reason: str
+) -> None:
+    completer = str(Path(sys.executable).parent / "kubectl_complete-shortcut")
+    result = subprocess.run(
+        ["sh", "-c", f'"$0" cr {stdout}', completer],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == ExitCode.UNREPORTED
+    assert result.stderr == (
+        f"error: the command completed, but its output could not be written: {reason}\n"
+    )
