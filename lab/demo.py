@@ -45,11 +45,8 @@ def _kubectl() -> str:
     return str(build.kube_binaries()["kubectl"])
 
 
-def run(*argv: str, stdin: str | None = None, check: bool = True) -> str:
-    """Print ``kubectl ARGV`` as typed, run it, show its output; return its stdout."""
-    shown = " ".join(shlex.quote(arg) for arg in argv)
-    print(f"\n$ kubectl {shown}", flush=True)
-    result = subprocess.run(
+def _kubectl_run(argv: tuple[str, ...], stdin: str | None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [_kubectl(), *argv],
         input=stdin,
         capture_output=True,
@@ -57,6 +54,13 @@ def run(*argv: str, stdin: str | None = None, check: bool = True) -> str:
         env=_environment(),
         check=False,
     )
+
+
+def run(*argv: str, stdin: str | None = None, check: bool = True) -> str:
+    """Print ``kubectl ARGV`` as typed, run it, show its output; return its stdout."""
+    shown = " ".join(shlex.quote(arg) for arg in argv)
+    print(f"\n$ kubectl {shown}", flush=True)
+    result = _kubectl_run(argv, stdin)
     sys.stdout.write(result.stderr)  # progress first, as a terminal shows it
     sys.stdout.write(result.stdout)
     sys.stdout.flush()
@@ -96,14 +100,7 @@ def create_kubeconfig_secret(edge: str) -> None:
 def _quiet(*argv: str, stdin: str) -> str:
     """Run ``kubectl ARGV`` and return its stdout without showing it; on failure only its exit
     status and stderr (kubectl's errors name objects, not their data)."""
-    result = subprocess.run(
-        [_kubectl(), *argv],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=_environment(),
-        check=False,
-    )
+    result = _kubectl_run(argv, stdin)
     if result.returncode != 0:
         sys.stdout.write(result.stderr)
         raise SystemExit(f"demo: `kubectl {argv[0]} {argv[1]}` exited {result.returncode}")

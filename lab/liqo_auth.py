@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from lab.pki import VALIDITY
+from lab.pki import VALIDITY, write_key
 from lab.topology import LIQO_NAMESPACE, ClusterSpec, Topology
 
 Obj = dict[str, Any]
@@ -53,16 +53,7 @@ def issue(topology: Topology, pki_dir: dict[str, Path]) -> None:
     """Every cluster's authentication key, and per peering the provider's nonce and the
     certificate its CA signs for the consumer's key; into each cluster's ``pki_dir``."""
     for spec in topology.clusters:
-        key = ed25519.Ed25519PrivateKey.generate()
-        path = _key_path(pki_dir[spec.name])
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        path.chmod(0o600)
+        write_key(ed25519.Ed25519PrivateKey.generate(), _key_path(pki_dir[spec.name]))
     consumer = topology.consumer.name
     consumer_key = _private_key(pki_dir[consumer])
     for provider in topology.providers:

@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALIDITY = datetime.timedelta(days=30)  # a lab lives for hours; a short life limits leaked certs
@@ -25,7 +26,8 @@ class KeyPair:
     key: Path
 
 
-def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
+def write_key(key: PrivateKeyTypes, path: Path) -> None:
+    """``key`` as unencrypted PKCS#8 PEM that only its owner may read."""
     path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
@@ -64,7 +66,7 @@ class ClusterPKI:
         )
         self.ca = KeyPair(directory / "ca.crt", directory / "ca.key")
         self.ca.cert.write_bytes(self._ca_cert.public_bytes(serialization.Encoding.PEM))
-        _write_key(self._ca_key, self.ca.key)
+        write_key(self._ca_key, self.ca.key)
 
     def issue(
         self,
@@ -96,14 +98,14 @@ class ClusterPKI:
         pair = KeyPair(self.directory / f"{stem}.crt", self.directory / f"{stem}.key")
         cert = builder.sign(self._ca_key, hashes.SHA256())
         pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        _write_key(key, pair.key)
+        write_key(key, pair.key)
         return pair
 
     def service_account_keys(self) -> KeyPair:
         """``sa.key`` signs service-account tokens; ``sa.pub`` is what the API server verifies."""
         key = ec.generate_private_key(ec.SECP256R1())
         pair = KeyPair(cert=self.directory / "sa.pub", key=self.directory / "sa.key")
-        _write_key(key, pair.key)
+        write_key(key, pair.key)
         pair.cert.write_bytes(
             key.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -103,6 +103,14 @@ def exit_code_for(error: ShortcutError) -> ExitCode:
     return next(_EXIT_CODES[cls] for cls in type(error).__mro__ if cls in _EXIT_CODES)
 
 
+def stopped_midway(error: BaseException, midway: str) -> ShortcutError:
+    """The error for a teardown that failed or was interrupted (``error``) after its first
+    change: ``midway`` says what is left and how to finish, never "nothing was changed"."""
+    if isinstance(error, KeyboardInterrupt | Interrupted):
+        return Interrupted(f"interrupted: {midway}")
+    return RollbackIncomplete(f"{error}; {midway}")
+
+
 def unexpected(error: BaseException) -> str:
     """An error nobody foresaw (a bug, or a library failing in a way not mapped to a domain
     error), in one line: its class says more than its message alone."""

@@ -21,7 +21,7 @@ from functools import partial
 
 from liqoshortcut.core.naming import is_owned_by, ownership_labels
 from liqoshortcut.core.plan import Placement, PlannedEdge, Side
-from liqoshortcut.errors import Interrupted, RollbackIncomplete, ShortcutError
+from liqoshortcut.errors import RollbackIncomplete, ShortcutError, stopped_midway
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import LiqoMissing
@@ -101,9 +101,7 @@ def disconnect(
             f"the teardown of shortcut {plan.shortcut} stopped midway; what is left of it still "
             "carries its labels: run the same delete again to finish it"
         )
-        if isinstance(error, KeyboardInterrupt | Interrupted):
-            raise Interrupted(f"interrupted: {midway}") from error
-        raise RollbackIncomplete(f"{error}; {midway}") from error
+        raise stopped_midway(error, midway) from error
     return Disconnected(
         removed=sum(result.removed for result in results),
         kept=tuple(kept for result in results for kept in result.kept),

@@ -34,7 +34,7 @@ from liqoshortcut.core.routing import (
 )
 from liqoshortcut.core.selectors import SelectorSyntaxError, parse, render
 from liqoshortcut.core.traffic import LabelSelector, TrafficPolicy
-from liqoshortcut.errors import Interrupted, RollbackIncomplete, ShortcutError, UsageError
+from liqoshortcut.errors import ShortcutError, UsageError, stopped_midway
 from liqoshortcut.kube import liqo, traffic
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import (
@@ -367,9 +367,7 @@ def unroute(central: Cluster, key: str, report: Reporter) -> Unrouted:
             f"the teardown of shortcut {key} stopped after taking {len(unrouted)} Service(s) back "
             "to the hub, before its objects on the edges: run the same delete again to finish it"
         )
-        if isinstance(error, KeyboardInterrupt | Interrupted):
-            raise Interrupted(f"interrupted: {midway}") from error
-        raise RollbackIncomplete(f"{error}; {midway}") from error
+        raise stopped_midway(error, midway) from error
     return Unrouted(tuple(unrouted), tuple(warnings))
 
 
