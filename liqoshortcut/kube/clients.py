@@ -50,7 +50,11 @@ READ_TIMEOUT = 30.0  # seconds: the API server's own default request timeout is 
 # One retry for a dropped connection (an API server restarting behind a load balancer), no more:
 # with the connect timeout above an unreachable server fails within about ten seconds.
 USER_AGENT = f"liqo-shortcut/{__version__}"
-RETRIES = urllib3.Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0)
+# urllib3 would also take a 429 with Retry-After as a failure (MaxRetryError, "too many 429 error
+# responses", read as an unreachable server): `rest.send` waits and asks again instead.
+RETRIES = urllib3.Retry(
+    total=1, connect=1, read=0, redirect=0, status=0, other=0, respect_retry_after_header=False
+)
 # How long an exec credential plugin may run: liqoctl's default --timeout; the commands that
 # take a --timeout give it theirs.
 PLUGIN_TIMEOUT = 120.0

@@ -10,6 +10,7 @@ A non-2xx answer raises the client's ApiException, so `errors.api_call` maps fai
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +24,13 @@ Manifest = dict[str, Any]
 Query = Sequence[tuple[str, str]]
 
 MERGE_PATCH = "application/merge-patch+json"
+# A 429 (Too Many Requests) is an API server shedding load (API Priority and Fairness, or
+# max-in-flight: busy, or just restarted and relisted by every controller); it processed nothing,
+# whatever the method. Like client-go, wait as its Retry-After says and ask again; the last
+# answer is then the caller's, mapped like any error answer.
+THROTTLED_RETRIES = 5
+DEFAULT_RETRY_AFTER = 1.0  # seconds, when the 429 does not say (the API server's own default)
+MAX_RETRY_AFTER = 5.0
 
 
 def path(
@@ -72,7 +80,21 @@ def send(
         body=dict(body) if body is not None else None,
         auth_settings=["BearerToken"],
     )
+    for _ in range(THROTTLED_RETRIES):
+        answer = cluster.api.call_api(*serialized)
+        if answer.status != 429:
+            return answer
+        answer.read()  # the connection goes back to the pool
+        time.sleep(_retry_after(answer.getheader("Retry-After")))
     return cluster.api.call_api(*serialized)
+
+
+def _retry_after(header: str | None) -> float:
+    """Seconds to wait before asking again: the answer's Retry-After (in seconds), bounded."""
+    try:
+        return min(max(float(header or DEFAULT_RETRY_AFTER), 0.0), MAX_RETRY_AFTER)
+    except ValueError:  # an HTTP date: rare from an API server
+        return DEFAULT_RETRY_AFTER
 
 
 def raise_for_status(answer: Any) -> None:
