@@ -171,7 +171,17 @@ def main() -> None:
             signal.signal(signum, _interrupt)
     env = Environment.from_process()
     code = run(sys.argv[1:], env)
+    _stop_exec_plugins()
     sys.exit(flushed(env, code))
+
+
+def _stop_exec_plugins() -> None:
+    """Kill exec credential plugins an interrupted run left running in worker threads: the
+    interpreter joins those threads before any exit handler runs, so it would otherwise wait for
+    each plugin's own timeout (minutes) before exiting."""
+    plugins = sys.modules.get("liqoshortcut.kube.exec_plugin")  # loaded only if one ran
+    if plugins is not None:
+        plugins.stop_running_plugins()
 
 
 def flushed(env: Environment, code: int) -> int:
