@@ -23,7 +23,7 @@ from kubernetes.client import ApiClient
 from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
 from liqoshortcut.errors import ExitCode
 from tests.integration.runs import create_running, wait_for_line
-from tests.integration.snapshots import settled, snapshot
+from tests.integration.snapshots import Snapshot, settled, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -79,16 +79,32 @@ def test_an_edge_api_server_stopped_mid_wait_ends_naming_what_is_left_and_list_s
         with lab.apiserver_stopped("edge-a"):
             code = run.wait(timeout=120)
             lines = stderr_path.read_text().splitlines()
-            assert "Traceback" not in "\n".join(lines)
-            assert code in (ExitCode.FAILED, ExitCode.ROLLBACK_INCOMPLETE), lines[-1]
-            assert lines[-1].startswith("error: "), lines[-1]
-            if code == ExitCode.ROLLBACK_INCOMPLETE:
-                assert "cannot reach the API server of edge-a" in lines[-1], lines[-1]
-                assert "kubectl --context edge-a" in lines[-1], lines[-1]
-                # edge-b answered: what this run made there is gone, so not named.
-                assert "kubectl --context edge-b" not in lines[-1], lines[-1]
+    ended_in_rollback_or_naming_what_is_left(code, lines, lost="edge-a", answered="edge-b")
     if code == ExitCode.ROLLBACK_INCOMPLETE:
-        (record,) = listed(shortcut_cli)  # what was left is listed, to be deleted
+        assert "cannot reach the API server of edge-a" in lines[-1], lines[-1]
+    left_nothing_once_deleted(shortcut_cli, kube, before, code)
+
+
+def ended_in_rollback_or_naming_what_is_left(
+    code: int, lines: list[str], *, lost: str, answered: str
+) -> None:
+    """One line: a rollback (exit 1), or what is left on the ``lost`` edge with the command that
+    removes it (exit 3); nothing on the edge that ``answered``, whose objects are gone."""
+    assert "Traceback" not in "\n".join(lines)
+    assert code in (ExitCode.FAILED, ExitCode.ROLLBACK_INCOMPLETE), lines[-1]
+    assert lines[-1].startswith("error: "), lines[-1]
+    if code == ExitCode.ROLLBACK_INCOMPLETE:
+        assert f"kubectl --context {lost}" in lines[-1], lines[-1]
+        assert f"kubectl --context {answered}" not in lines[-1], lines[-1]
+
+
+def left_nothing_once_deleted(
+    shortcut_cli: CLI, kube: Callable[[str], ApiClient], before: Snapshot, code: int
+) -> None:
+    """What a run that ended with ``code`` left is listed as Failed, and `delete` removes it: the
+    clusters are as ``before``."""
+    if code == ExitCode.ROLLBACK_INCOMPLETE:
+        (record,) = listed(shortcut_cli)
         assert record["state"] == "Failed"
         deleted = shortcut_cli("delete", "edge-a", "edge-b", "-q")
         assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
@@ -135,18 +151,8 @@ def test_an_edge_api_server_crashing_mid_step_ends_in_a_rollback_or_names_what_i
         with lab.apiserver_stopped("edge-b", crash=True):
             code = run.wait(timeout=150)
             lines = stderr_path.read_text().splitlines()
-    assert "Traceback" not in "\n".join(lines)
-    assert code in (ExitCode.FAILED, ExitCode.ROLLBACK_INCOMPLETE), lines[-1]
-    assert lines[-1].startswith("error: "), lines[-1]
-    if code == ExitCode.ROLLBACK_INCOMPLETE:
-        assert "kubectl --context edge-b" in lines[-1], lines[-1]
-        assert "kubectl --context edge-a" not in lines[-1], lines[-1]  # edge-a answered
-        (record,) = listed(shortcut_cli)
-        assert record["state"] == "Failed"
-        deleted = shortcut_cli("delete", "edge-a", "edge-b", "-q")
-        assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
-    assert listed(shortcut_cli) == []
-    assert settled(kube, before) == before
+    ended_in_rollback_or_naming_what_is_left(code, lines, lost="edge-b", answered="edge-a")
+    left_nothing_once_deleted(shortcut_cli, kube, before, code)
 
 
 def test_central_stopped_mid_run_rolls_the_edges_back_and_names_the_record_it_could_not_settle(
