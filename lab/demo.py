@@ -21,7 +21,7 @@ import yaml
 
 from deploy.generate import CRD_FILES
 from lab import build, workloads
-from lab.cluster import context_kubeconfig, kubeconfig_path, set_emulator_faults
+from lab.cluster import LabState, context_kubeconfig, kubeconfig_path, set_emulator_faults
 
 NAMESPACE = "shortcuts"  # where the demo's VirtualNodeShortcut and its Secrets live
 SHORTCUT = "edge-a--edge-b"
@@ -186,7 +186,26 @@ def traffic() -> None:
     run("shortcut", "status", "edge-a", "edge-b")
 
 
+def announce_liqo() -> None:
+    """Say first who plays Liqo on this lab: every promise below is checked against it."""
+    state = LabState.load()
+    if state is not None and state.liqo == "real":
+        print(
+            "# Liqo here is Liqo v1.2.0's own liqo-controller-manager and ipam on every cluster\n"
+            "# (LAB_LIQO=real); the emulator plays only what has no runtime here: kubelet,\n"
+            "# load balancer and the gateway pods' containers (lab/FIDELITY.md).",
+            flush=True,
+        )
+    else:
+        print(
+            "# Liqo here is played by the lab's emulator (LAB_LIQO=emulated, the fast mode);\n"
+            "# unset LAB_LIQO for Liqo's own controllers (lab/FIDELITY.md).",
+            flush=True,
+        )
+
+
 def main() -> int:
+    announce_liqo()
     imperative()
     declarative()
     print(

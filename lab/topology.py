@@ -120,9 +120,10 @@ def topology_from_env(env: dict[str, str] | None = None) -> Topology:
 
 
 def liqo_mode_from_env(env: dict[str, str] | None = None) -> LiqoMode:
-    """``LAB_LIQO``: ``emulated`` (the default) or ``real``."""
+    """``LAB_LIQO``: ``real`` (the default: Liqo's own controllers) or ``emulated`` (the fast
+    mode and cross-check, where the emulator plays them too)."""
     source = os.environ if env is None else env
-    value = source.get("LAB_LIQO", "") or "emulated"
+    value = source.get("LAB_LIQO", "") or "real"
     for mode in LIQO_MODES:
         if value == mode:
             return mode

@@ -11,6 +11,7 @@ import yaml
 from pytest_mock import MockerFixture
 
 from lab import demo
+from lab.cluster import LabState
 
 KEY = "-----BEGIN EC PRIVATE KEY-----\nZGVtby1rZXktbWF0ZXJpYWw=\n-----END EC PRIVATE KEY-----\n"
 KUBECONFIG: dict[str, Any] = {
@@ -54,3 +55,17 @@ def test_the_demo_creates_a_kubeconfig_secret_without_echoing_its_content(
     assert applied.args[0][1:] == ["apply", "-n", "shortcuts", "-f", "-"]
     secret = yaml.safe_load(applied.kwargs["input"])
     assert yaml.safe_load(base64.b64decode(secret["data"]["kubeconfig"])) == KUBECONFIG
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"), [("real", "Liqo v1.2.0's own"), ("emulated", "emulator")]
+)
+def test_the_demo_says_first_who_plays_liqo(
+    mode: str, said: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("LAB_DIR", str(tmp_path))
+    LabState(clusters=[], liqo=mode).save()  # type: ignore[arg-type]
+    demo.announce_liqo()
+    out = capsys.readouterr().out
+    assert said in out.splitlines()[0]
+    assert f"LAB_LIQO={mode}" in out

@@ -54,8 +54,8 @@ def test_an_impossible_number_of_edges_is_refused(value: str) -> None:
         topology_from_env({"LAB_EDGES": value})
 
 
-def test_the_lab_emulates_liqo_unless_real_liqo_is_asked_for() -> None:
-    assert liqo_mode_from_env({}) == "emulated"
-    assert liqo_mode_from_env({"LAB_LIQO": "real"}) == "real"
+def test_the_lab_runs_real_liqo_unless_the_emulated_mode_is_asked_for() -> None:
+    assert liqo_mode_from_env({}) == "real"
+    assert liqo_mode_from_env({"LAB_LIQO": "emulated"}) == "emulated"
     with pytest.raises(ValueError, match="LAB_LIQO must be one of emulated, real, not 'fake'"):
         liqo_mode_from_env({"LAB_LIQO": "fake"})
