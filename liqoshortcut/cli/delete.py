@@ -84,6 +84,8 @@ def delete(
         done = disconnect(plan, preflight.edges, deadline, report, wait=wait)
     for warning in [*unrouted.warnings, *done.kept]:
         env.stderr.write(f"warning: {warning}\n")
+    for left in done.left_by_liqo:
+        env.stderr.write(f"note: {left}\n")
     removed = done.removed
     recorded = forget(preflight.central, liqo_namespace, name)
     services = [service_name(key) for key in unrouted.services]
@@ -111,6 +113,10 @@ def delete(
         "unroutedServices": services,
         "keptNamespaces": [
             {"cluster": k.cluster, "namespace": k.namespace, "reason": k.reason} for k in done.kept
+        ],
+        "leftByLiqo": [
+            {"cluster": left.cluster, "foreignCluster": left.foreign_cluster}
+            for left in done.left_by_liqo
         ],
     }
     write_data(env, output, data, text=text, done=text)

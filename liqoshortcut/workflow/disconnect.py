@@ -10,6 +10,11 @@ would delete liqoctl's peering with it. A namespace holding a Liqo networking ob
 ours (not carrying our labels, nor owned by a gateway of ours, as the Connections are), or whose
 contents cannot be read, stays, and the teardown says so. Only those five kinds are looked at:
 they are what a network peering puts there and what Liqo's peering user may list.
+
+Liqo's controller-manager makes, on each edge, a ForeignCluster for the other edge as soon as a
+network peering names it, and keeps it once the peering is gone (`liqoctl network reset` leaves
+it too). It is Liqo's, not ours, no peering rests on it (role Unknown), and Liqo's peering user
+may not even read it: the teardown leaves it and names it where it can read it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from liqoshortcut.kube.errors import LiqoMissing
 from liqoshortcut.kube.resources import (
     CONFIGURATION,
     CONNECTION,
+    FOREIGN_CLUSTER,
     GATEWAY_CLIENT,
     GATEWAY_SERVER,
     NAMESPACE,
@@ -58,11 +64,28 @@ class KeptNamespace:
 
 
 @dataclass(frozen=True)
+class LeftByLiqo:
+    """A ForeignCluster Liqo made for the peering and keeps after it: named, left alone."""
+
+    cluster: str
+    foreign_cluster: str
+
+    def __str__(self) -> str:
+        return (
+            f"ForeignCluster {self.foreign_cluster} on {self.cluster} stays: Liqo made it for the "
+            "network peering and keeps it afterwards, as after liqoctl network reset; no peering "
+            "rests on it (role Unknown)"
+        )
+
+
+@dataclass(frozen=True)
 class Disconnected:
-    """What a teardown did: how many objects it removed, which namespaces it kept."""
+    """What a teardown did: how many objects it removed, which namespaces it kept, and what
+    Liqo keeps of the peering."""
 
     removed: int
     kept: tuple[KeptNamespace, ...] = ()
+    left_by_liqo: tuple[LeftByLiqo, ...] = ()
 
 
 def disconnect(
@@ -87,8 +110,18 @@ def disconnect(
     edges = (plan.edges[Side.CLIENT], plan.edges[Side.SERVER])
     began = threading.Event()  # set before an edge's first deletion
     calls = [
-        partial(_tear_down, plan.shortcut, clusters[edge.name], edge, deadline, report, wait, began)
-        for edge in edges
+        partial(
+            _tear_down,
+            plan.shortcut,
+            clusters[edge.name],
+            edge,
+            peer,
+            deadline,
+            report,
+            wait,
+            began,
+        )
+        for edge, peer in zip(edges, edges[::-1], strict=True)
     ]
     try:
         results = at_once(calls, deadline)
@@ -105,6 +138,7 @@ def disconnect(
     return Disconnected(
         removed=sum(result.removed for result in results),
         kept=tuple(kept for result in results for kept in result.kept),
+        left_by_liqo=tuple(left for result in results for left in result.left_by_liqo),
     )
 
 
@@ -115,6 +149,7 @@ def _tear_down(
     shortcut: str,
     cluster: Cluster,
     edge: PlannedEdge,
+    peer: PlannedEdge,
     deadline: Deadline,
     report: Reporter,
     wait: bool,
@@ -154,7 +189,19 @@ def _tear_down(
         report(ProgressEvent(Phase.SKIPPED, what, cluster.name, detail=staying.reason))
     if wait and deleted:
         _wait_gone(cluster, deleted, deadline, report)
-    return Disconnected(len(deleted), tuple(kept))
+    left = _left_by_liqo(cluster, peer.cluster_id) if deleted else ()
+    return Disconnected(len(deleted), tuple(kept), left)
+
+
+def _left_by_liqo(cluster: Cluster, peer_id: str) -> tuple[LeftByLiqo, ...]:
+    """The ForeignCluster Liqo made on ``cluster`` for the peer edge, if it holds no peering."""
+    try:
+        foreign = liqo.get(cluster, FOREIGN_CLUSTER, peer_id)
+    except ShortcutError:
+        return ()  # Liqo's peering user may not read ForeignClusters: nothing to name
+    if foreign is None or (foreign.get("status") or {}).get("role", "Unknown") != "Unknown":
+        return ()
+    return (LeftByLiqo(cluster.name, peer_id),)
 
 
 def _others_in(cluster: Cluster, namespace: str, shortcut: str, uids: set[str]) -> str | None:

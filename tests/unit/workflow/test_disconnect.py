@@ -60,6 +60,56 @@ def test_a_teardown_removes_everything_the_run_made_its_own_connections_keeping_
     assert TURIN_ON_EDGE_B in edges.deleted
 
 
+def liqos_foreign_cluster(edges: FakeEdges, cluster: str, peer: str, role: str) -> None:
+    """What Liqo's controller-manager makes on ``cluster`` once a peering names ``peer``."""
+    manifest = {"kind": "ForeignCluster", "metadata": {"name": peer}, "status": {"role": role}}
+    edges.put(cluster, manifest)
+
+
+def test_the_foreign_clusters_liqo_made_for_the_peering_are_named_and_left_alone(
+    edges: FakeEdges,
+) -> None:
+    liqos_foreign_cluster(edges, "edge-a", "turin", "Unknown")
+    liqos_foreign_cluster(edges, "edge-b", "milan", "Unknown")
+    done = disconnect(a_plan(), edges.clusters, Deadline(5), discard)
+    assert sorted((left.cluster, left.foreign_cluster) for left in done.left_by_liqo) == [
+        ("edge-a", "turin"),
+        ("edge-b", "milan"),
+    ]
+    assert str(done.left_by_liqo[0]).startswith("ForeignCluster turin on edge-a stays: Liqo made")
+    assert ("edge-a", "ForeignCluster", None, "turin") in edges.objects
+    assert ("edge-b", "ForeignCluster", None, "milan") in edges.objects
+
+
+def test_a_foreign_cluster_that_holds_a_peering_or_a_teardown_that_removed_nothing_names_none(
+    edges: FakeEdges,
+) -> None:
+    liqos_foreign_cluster(edges, "edge-a", "turin", "Provider")  # edge-a consumes from turin
+    liqos_foreign_cluster(edges, "edge-b", "milan", "Unknown")
+    first = disconnect(a_plan(), edges.clusters, Deadline(5), discard)
+    assert [(left.cluster, left.foreign_cluster) for left in first.left_by_liqo] == [
+        ("edge-b", "milan")
+    ]
+    again = disconnect(a_plan(), edges.clusters, Deadline(5), discard)
+    assert (again.removed, again.left_by_liqo) == (0, ())
+
+
+def test_a_foreign_cluster_that_cannot_be_read_is_not_named(
+    edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    liqos_foreign_cluster(edges, "edge-a", "turin", "Unknown")
+    getting = liqo.get
+
+    def peering_user(cluster: Any, resource: Resource, *args: Any, **kw: Any) -> Any:
+        if resource.kind == "ForeignCluster":
+            raise AccessDenied("may not get foreignclusters", cluster=cluster.name)
+        return getting(cluster, resource, *args, **kw)
+
+    monkeypatch.setattr(liqo, "get", peering_user)
+    done = disconnect(a_plan(), edges.clusters, Deadline(5), discard)
+    assert (done.removed, done.left_by_liqo) == (8, ())
+
+
 def test_a_tenant_namespace_holding_liqoctls_objects_stays_and_what_is_ours_goes(
     edges: FakeEdges,
 ) -> None:
