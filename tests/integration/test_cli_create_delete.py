@@ -24,7 +24,7 @@ from liqoshortcut.cli.environment import Environment
 from liqoshortcut.errors import ExitCode
 from tests.integration.kubeconfigs import one_context_kubeconfig
 from tests.integration.runs import create_running, wait_for_line
-from tests.integration.snapshots import settled, snapshot
+from tests.integration.snapshots import left_by_liqo, settled, snapshot
 
 pytestmark = pytest.mark.integration
 CLUSTERS = ("central", "edge-a", "edge-b")
@@ -39,6 +39,7 @@ def clean_pair(shortcut_cli: Callable[..., subprocess.CompletedProcess[str]]) ->
 def test_create_connects_the_edges_a_rerun_is_a_no_op_and_delete_restores_them(
     shortcut_cli: Callable[..., subprocess.CompletedProcess[str]],
     kube: Callable[[str], ApiClient],
+    lab: Lab,
     clean_pair: None,
 ) -> None:
     created = shortcut_cli("create", "edge-a", "edge-b", "-o", "yaml")
@@ -57,9 +58,20 @@ def test_create_connects_the_edges_a_rerun_is_a_no_op_and_delete_restores_them(
     deleted = shortcut_cli("delete", "edge-a", "edge-b")
     assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
     assert deleted.stdout.startswith("shortcut edge-a--edge-b deleted")
+    # Liqo's own controller-manager made, on each edge, a ForeignCluster for the other, and keeps
+    # it (F1 in lab/FIDELITY.md): delete leaves it and names it; the emulator makes none.
+    left = {("edge-a", "edge-b"), ("edge-b", "edge-a")} if lab.liqo == "real" else set()
+    assert left <= left_by_liqo(kube)
+    named = {
+        tuple(line.split()[2:5:2])
+        for line in deleted.stderr.splitlines()
+        if line.startswith("note: ForeignCluster ") and "stays: Liqo made it" in line
+    }
+    assert named == {(fc, edge) for edge, fc in left}
     gone = shortcut_cli("delete", "edge-a", "edge-b")
     assert gone.returncode == ExitCode.SUCCESS
     assert "not found: nothing to delete" in gone.stdout
+    assert "note:" not in gone.stderr
 
 
 def broken_kubeconfig(tmp_path: Path) -> Path:
