@@ -521,7 +521,7 @@ class Lab:
         _run_patiently(
             [*base, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]
         )
-        install_baseline(api_client(spec.name), spec, self.topology)
+        install_baseline(api_client(spec.name), spec, self.topology, liqo=self.liqo)
 
     def _connect_hub_networks(self, liqoctl: Path) -> None:
         """The consumer-provider network peerings, made by the real liqoctl as `liqoctl peer` does.
@@ -556,11 +556,29 @@ class Lab:
                 run.result()
 
     def _start_real_liqo(self, planes: list[ClusterControlPlane], runtime: dict[str, Path]) -> None:
-        """Liqo's IPAM and controller-manager on every cluster at once; ready in a few seconds."""
+        """Liqo's IPAM and controller-manager on every cluster at once; ready in a few seconds,
+        and ready for a test once central's ForeignClusters say Provider again: Liqo's controller
+        derives their status from the peering's Identities, the lab does not write it."""
         for plane, spec in zip(planes, self.topology.clusters, strict=True):
             plane.start_liqo(runtime, spec)
         for plane in planes:
             _wait(f"{plane.state.name}'s liqo-controller-manager /readyz", plane.liqo_ready)
+        _wait("central's ForeignClusters to say Provider", self._providers_known)
+
+    def _providers_known(self) -> bool:
+        from kubernetes.client import CustomObjectsApi
+
+        from lab.kubeclient import api_client  # imports this module for the lab's paths
+
+        custom = CustomObjectsApi(api_client(self.topology.consumer.name))
+        listing: dict[str, Any] = custom.list_cluster_custom_object(  # type: ignore[assignment]
+            "core.liqo.io", "v1beta1", "foreignclusters"
+        )
+        roles = {
+            item["metadata"]["name"]: (item.get("status") or {}).get("role")
+            for item in listing["items"]
+        }
+        return all(roles.get(p.name) == "Provider" for p in self.topology.providers)
 
     def _start_emulator(self) -> int:
         faults_path().parent.mkdir(parents=True, exist_ok=True)

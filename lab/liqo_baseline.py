@@ -27,7 +27,14 @@ from kubernetes.client import ApiClient
 from kubernetes.dynamic import DynamicClient
 
 from lab import build, liqo_auth
-from lab.topology import KUBERNETES_VERSION, LIQO_NAMESPACE, LIQO_VERSION, ClusterSpec, Topology
+from lab.topology import (
+    KUBERNETES_VERSION,
+    LIQO_NAMESPACE,
+    LIQO_VERSION,
+    ClusterSpec,
+    LiqoMode,
+    Topology,
+)
 
 Obj = dict[str, Any]
 CHART_FILES = "deployments/liqo/files"  # in the Liqo module: files the chart's templates include
@@ -820,8 +827,15 @@ def _created(applied: Obj) -> str:
     return str(applied["metadata"]["creationTimestamp"])
 
 
-def install_baseline(api: ApiClient, cluster: ClusterSpec, topology: Topology) -> None:
-    """Make ``cluster`` look like Liqo v1.2.0 installed and peered as ``topology`` says."""
+def install_baseline(
+    api: ApiClient, cluster: ClusterSpec, topology: Topology, *, liqo: LiqoMode
+) -> None:
+    """Make ``cluster`` look like Liqo v1.2.0 installed and peered as ``topology`` says.
+
+    With ``liqo="real"`` the ForeignClusters' status is left to Liqo's own ForeignCluster
+    controller, which derives it from the Identities and Tenants written here: a status written
+    by the lab as well would be rewritten by it at once, and again at every install.
+    """
     dyn = DynamicClient(api)
     for obj in (
         liqo_namespace(),
@@ -850,10 +864,11 @@ def install_baseline(api: ApiClient, cluster: ClusterSpec, topology: Topology) -
         _apply(dyn, tenant_namespace(remote.name))
         fc = foreign_cluster(remote.name)
         applied = _apply(dyn, fc)
-        status = foreign_cluster_status(
-            cluster, remote, _created(applied), int(applied["metadata"]["generation"])
-        )
-        _apply_status(dyn, fc, status)
+        if liqo == "emulated":
+            status = foreign_cluster_status(
+                cluster, remote, _created(applied), int(applied["metadata"]["generation"])
+            )
+            _apply_status(dyn, fc, status)
         if remote.role == "provider":
             node = virtual_node(remote.name)
             _apply_status(dyn, node, virtual_node_status(_created(_apply(dyn, node))))

@@ -84,7 +84,7 @@ def delete(
         done = disconnect(plan, preflight.edges, deadline, report, wait=wait)
     for warning in [*unrouted.warnings, *done.kept]:
         env.stderr.write(f"warning: {warning}\n")
-    for left in done.left_by_liqo:
+    for left in [] if quiet else done.left_by_liqo:  # information, not a warning: -q hides it
         env.stderr.write(f"note: {left}\n")
     removed = done.removed
     recorded = forget(preflight.central, liqo_namespace, name)

@@ -189,7 +189,7 @@ def test_an_unfit_cluster_is_refused_in_one_line_and_nothing_changes(
             after = snapshot(kube)
     finally:
         for cluster in lab.topology.clusters:
-            install_baseline(kube(cluster.name), cluster, lab.topology)
+            install_baseline(kube(cluster.name), cluster, lab.topology, liqo=lab.liqo)
     assert result.returncode == exit_code, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
@@ -220,7 +220,7 @@ def test_delete_removes_a_shortcut_whose_edge_became_unfit_and_nothing_else(
             after = snapshot(kube)
     finally:
         for cluster in lab.topology.clusters:
-            install_baseline(kube(cluster.name), cluster, lab.topology)
+            install_baseline(kube(cluster.name), cluster, lab.topology, liqo=lab.liqo)
     assert deleted.returncode == ExitCode.SUCCESS, deleted.stderr
     assert json.loads(deleted.stdout)["removed"] >= 6  # 2 keys, 2 gateways, 2 Configurations
     for name in unfit:

@@ -72,7 +72,7 @@ def test_central_has_a_ready_tainted_virtual_node_per_edge_and_a_rerun_keeps_the
         assert in_cidr(address["address"], lab.topology.consumer.pod_cidr)
         assert node["status"]["allocatable"]["pods"] == "110"
     versions = {n["metadata"]["name"]: n["metadata"]["resourceVersion"] for n in nodes}
-    install_baseline(kube("central"), lab.topology.consumer, lab.topology)
+    install_baseline(kube("central"), lab.topology.consumer, lab.topology, liqo=lab.liqo)
     again = central.list(k.NODES, selector="liqo.io/type=virtual-node")
     assert {n["metadata"]["name"]: n["metadata"]["resourceVersion"] for n in again} == versions
 
