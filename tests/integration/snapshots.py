@@ -32,6 +32,20 @@ LIQO_KINDS = (
     ("networking.liqo.io", "v1beta1", "wggatewayclienttemplates"),
     FOREIGN_CLUSTERS,
 )
+# What Liqo's own controllers derive from a peering (the gateways' WireGuard objects, IPAM, the
+# internal network, remapping) and remove with it through the garbage collector; compared by uid
+# only, as Liqo keeps rewriting some of them. On an emulated lab most of them never exist.
+DERIVED_KINDS = (
+    ("networking.liqo.io", "v1beta1", "wggatewayservers"),
+    ("networking.liqo.io", "v1beta1", "wggatewayclients"),
+    ("networking.liqo.io", "v1beta1", "internalfabrics"),
+    ("networking.liqo.io", "v1beta1", "genevetunnels"),
+    ("networking.liqo.io", "v1beta1", "internalnodes"),
+    ("networking.liqo.io", "v1beta1", "routeconfigurations"),
+    ("networking.liqo.io", "v1beta1", "firewallconfigurations"),
+    ("ipam.liqo.io", "v1alpha1", "networks"),
+    ("ipam.liqo.io", "v1alpha1", "ips"),
+)
 
 Snapshot = dict[str, set[tuple[str, str, str]]]
 
@@ -55,20 +69,22 @@ def left_by_liqo(kube: Callable[[str], ApiClient]) -> set[tuple[str, str]]:
 
 
 def snapshot(kube: Callable[[str], ApiClient]) -> Snapshot:
-    """What each cluster holds; Connections by uid only, as their latency refreshes constantly."""
+    """What each cluster holds; Connections by uid only, as their latency refreshes constantly,
+    and what Liqo derives by uid only."""
     found: Snapshot = {}
     for name in CLUSTERS:
         api = kube(name)
         custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
         objects: set[tuple[str, str, str]] = set()
-        for group, version, plural in LIQO_KINDS:
+        for group, version, plural in LIQO_KINDS + DERIVED_KINDS:
             listing: dict[str, Any] = custom.list_cluster_custom_object(group, version, plural)  # type: ignore[assignment]
             for item in listing["items"]:
                 if plural == "foreignclusters" and _made_by_liqo_for_a_peering(item):
                     continue  # Liqo's, moving with every peering: see left_by_liqo
                 meta = item["metadata"]
                 where = f"{meta.get('namespace', '')}/{meta['name']}"
-                version_read = "" if plural == "connections" else f"@{meta['resourceVersion']}"
+                by_uid = plural == "connections" or (group, version, plural) in DERIVED_KINDS
+                version_read = "" if by_uid else f"@{meta['resourceVersion']}"
                 objects.add((plural, where, meta["uid"] + version_read))
         for ns in core.list_namespace().items:
             assert ns.metadata is not None

@@ -72,6 +72,9 @@ def test_create_connects_the_edges_a_rerun_is_a_no_op_and_delete_restores_them(
     assert gone.returncode == ExitCode.SUCCESS
     assert "not found: nothing to delete" in gone.stdout
     assert "note:" not in gone.stderr
+    # What Liqo left is no peering: preflight does not take it for one, and create works again.
+    recreated = shortcut_cli("create", "edge-a", "edge-b", "-q")
+    assert recreated.returncode == ExitCode.SUCCESS, recreated.stderr
 
 
 def broken_kubeconfig(tmp_path: Path) -> Path:
