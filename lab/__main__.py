@@ -1,4 +1,7 @@
-"""``python -m lab up|down|status|build|show``: the lab from the command line (make calls it)."""
+"""``python -m lab up|down|status|build|show``: the lab from the command line (make calls it).
+
+``up`` on a lab running in the other ``LAB_LIQO`` mode switches it in seconds instead of a rebuild.
+"""
 
 from __future__ import annotations
 

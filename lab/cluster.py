@@ -5,7 +5,8 @@ Each cluster is a real control plane on loopback with TLS and client certificate
 what they would see on a real cluster (RBAC, admission, garbage collection, namespace deletion).
 No kubelet or scheduler runs: the Liqo emulator plays the parts that would need them. Processes
 are detached (own session) so the lab outlives the command that started it; ``state.json`` in the
-lab directory records their pids and ports, and ``down`` kills exactly those.
+lab directory records their pids and ports, and ``down`` kills exactly those. A running lab
+switches between ``LAB_LIQO`` modes by swapping only the processes that play Liqo's controllers.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 90.0  # seconds; a cold kube-apiserver on 2 busy cores takes about 10
 # The lab has no kubelets, so nothing heartbeats: node lifecycle would taint and evict everything.
 DISABLED_CONTROLLERS = ("node-lifecycle-controller",)
+# What ``ClusterControlPlane.start_liqo`` runs per cluster in real mode, by their names in pids.
+LIQO_PROCESSES = ("ipam", "liqo-controller-manager")
 
 
 def lab_dir() -> Path:
@@ -417,16 +420,15 @@ class Lab:
 
     def running(self) -> bool:
         """Every process alive and every API server ready, in the Liqo mode asked for."""
-        state = LabState.load()
-        if state is None or not kubeconfig_path().is_file() or state.liqo != self.liqo:
-            return False
-        planes = [ClusterControlPlane(c) for c in state.clusters]
-        emulator_ok = state.emulator_pid is not None and _alive(state.emulator_pid)
-        return emulator_ok and all(p.processes_alive() and p.ready() for p in planes)
+        state = _running_state()
+        return state is not None and state.liqo == self.liqo
 
     def up(self) -> bool:
-        """Start the lab; returns False (and does nothing) when it already runs."""
-        if self.running():
+        """Start the lab; returns False when it already runs, switched to the Liqo mode asked for
+        if it ran in the other one (seconds, where a fresh lab takes minutes)."""
+        state = _running_state()
+        if state is not None:
+            self._switch(state, self.liqo)
             return False
         binaries = build.all_binaries(real_liqo=self.liqo == "real")
         try:
@@ -562,6 +564,57 @@ class Lab:
         for plane in planes:
             _wait(f"{plane.state.name}'s liqo-controller-manager /readyz", plane.liqo_ready)
 
+    def switch(self, mode: LiqoMode) -> None:
+        """Have ``mode`` play Liqo's controllers on the running lab from now on."""
+        state = _running_state()
+        if state is None:
+            raise RuntimeError("lab: not running: start it with `python -m lab up`")
+        self._switch(state, mode)
+
+    @contextlib.contextmanager
+    def playing(self, mode: LiqoMode) -> Iterator[None]:
+        """Liqo's controllers played by ``mode`` inside the block, by the mode before it after."""
+        before = self.liqo
+        self.switch(mode)
+        try:
+            yield
+        finally:
+            self.switch(before)
+
+    def _switch(self, state: LabState, mode: LiqoMode) -> None:
+        """Swap what plays Liqo's controllers, keeping the clusters and everything in them.
+
+        Neither side keeps state of its own: Liqo's IPAM rebuilds its pools from the Networks'
+        status and the emulator is level-triggered, so each takes over the other's objects.
+        """
+        self.liqo = mode
+        if state.liqo == mode:
+            return
+        started = time.monotonic()
+        planes = [ClusterControlPlane(c) for c in state.clusters]
+        stopped = [
+            p.state.pids.pop(name)
+            for p in planes
+            for name in LIQO_PROCESSES
+            if name in p.state.pids
+        ]
+        if state.emulator_pid is not None:
+            stopped.append(state.emulator_pid)
+        _stop(stopped)
+        for plane in planes:
+            plane.state.liqo_ports = {}
+        state.emulator_pid, state.liqo = None, mode
+        state.save()
+        state.emulator_pid = self._start_emulator()
+        state.save()
+        if mode == "real":
+            self._start_real_liqo(planes, build.liqo_runtime_binaries())
+            state.save()
+        print(
+            f"lab: switched to {describe_mode(mode)} in {time.monotonic() - started:.1f}s",
+            file=sys.stderr,
+        )
+
     def _start_emulator(self) -> int:
         faults_path().parent.mkdir(parents=True, exist_ok=True)
         # With real Liqo the emulator keeps only what has no runtime here (FIDELITY.md).
@@ -619,7 +672,28 @@ class Lab:
             return "not running"
         rss = sum(_rss_kib(pid) for pid in state.all_pids())
         names = ", ".join(c.name for c in state.clusters)
-        return f"clusters {names}; {rss / 1024:.0f} MiB resident; kubeconfig {kubeconfig_path()}"
+        return (
+            f"clusters {names}; {describe_mode(state.liqo)}; {rss / 1024:.0f} MiB resident; "
+            f"kubeconfig {kubeconfig_path()}"
+        )
+
+
+def describe_mode(mode: LiqoMode) -> str:
+    """Who plays Liqo's controllers, in the words ``python -m lab`` prints."""
+    if mode == "real":
+        return "Liqo real (Liqo's controller-manager and IPAM, emulator for pods only)"
+    return "Liqo emulated (the emulator plays Liqo's controllers and pods)"
+
+
+def _running_state() -> LabState | None:
+    """The lab's state when every process is alive and every API server ready, in either mode."""
+    state = LabState.load()
+    if state is None or not kubeconfig_path().is_file():
+        return None
+    planes = [ClusterControlPlane(c) for c in state.clusters]
+    emulator_ok = state.emulator_pid is not None and _alive(state.emulator_pid)
+    healthy = emulator_ok and all(p.processes_alive() and p.ready() for p in planes)
+    return state if healthy else None
 
 
 def _stop(pids: list[int]) -> None:
