@@ -685,6 +685,12 @@ def describe_mode(mode: LiqoMode) -> str:
     return "Liqo emulated (the emulator plays Liqo's controllers and pods)"
 
 
+def running_mode() -> LiqoMode | None:
+    """The Liqo mode the lab runs in, whichever was asked for; None when it is not running."""
+    state = _running_state()
+    return None if state is None else state.liqo
+
+
 def _running_state() -> LabState | None:
     """The lab's state when every process is alive and every API server ready, in either mode."""
     state = LabState.load()
