@@ -17,7 +17,8 @@ from kubernetes.client import ApiClient
 from lab import build
 from lab.cluster import Lab, kubeconfig_path
 
-pytestmark = pytest.mark.integration
+# In real mode liqoctl would judge Liqo's own controllers, which proves nothing about the emulator.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("emulated_liqo")]
 
 REMOTE_CLUSTER_ID_LABEL = "liqo.io/remote-cluster-id"  # pkg/consts at Liqo v1.2.0
 # What `liqoctl network connect` creates and `liqoctl network reset` must remove again
