@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.client
 import ipaddress
 import json
 import os
@@ -359,14 +360,25 @@ class ClusterControlPlane:
             return False
 
     def ready(self) -> bool:
+        try:
+            with self._admin_get("/readyz") as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    def revision(self) -> str:
+        """The store's current revision: it moves with every write to the cluster."""
+        with self._admin_get("/api/v1/namespaces?limit=1") as answer:
+            return str(json.load(answer)["metadata"]["resourceVersion"])
+
+    def _admin_get(self, path: str) -> http.client.HTTPResponse:
         context = ssl.create_default_context(cafile=str(self.pki_dir / "ca.crt"))
         admin = self.pair("admin")
         context.load_cert_chain(str(admin.cert), str(admin.key))
-        try:
-            with urllib.request.urlopen(f"{self.server}/readyz", context=context, timeout=2) as r:
-                return bool(r.status == 200)
-        except OSError:
-            return False
+        answer: http.client.HTTPResponse = urllib.request.urlopen(
+            f"{self.server}{path}", context=context, timeout=2
+        )
+        return answer
 
     def processes_alive(self) -> bool:
         return bool(self.state.pids) and all(_alive(pid) for pid in self.state.pids.values())
@@ -400,6 +412,21 @@ def _user_entry(pair: KeyPair) -> dict[str, str]:
 
 def _first_service_ip(service_cidr: str) -> str:
     return str(next(ipaddress.ip_network(service_cidr).hosts()))
+
+
+def _wait_for_quiet(planes: list[ClusterControlPlane], timeout: float = 15.0) -> None:
+    """Until a second passes without a write on any cluster, or ``timeout``: whoever takes over
+    Liqo's controllers first rewrites what it disagrees with (Liqo's controller-manager about
+    forty objects in its first two seconds), and a test started meanwhile would see it move.
+    The emulator's latency refreshes keep writing now and then, so this never waits for more."""
+    deadline = time.monotonic() + timeout
+    last = [p.revision() for p in planes]
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = [p.revision() for p in planes]
+        if now == last:
+            return
+        last = now
 
 
 def _wait(what: str, predicate: Callable[[], bool], timeout: float = STARTUP_TIMEOUT) -> None:
@@ -610,6 +637,7 @@ class Lab:
         if mode == "real":
             self._start_real_liqo(planes, build.liqo_runtime_binaries())
             state.save()
+        _wait_for_quiet(planes)
         print(
             f"lab: switched to {describe_mode(mode)} in {time.monotonic() - started:.1f}s",
             file=sys.stderr,
