@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import http.client
 import ipaddress
 import json
@@ -532,24 +533,27 @@ class Lab:
     def _install_liqo(self, kubectl: Path) -> None:
         """Liqo's real CRDs, then the state a Liqo install and peering leave, on every cluster."""
         crds = build.liqo_crd_files()
+        self._on_every_cluster(functools.partial(self._install_liqo_on, kubectl=kubectl, crds=crds))
+
+    def _on_every_cluster(self, work: Callable[[ClusterSpec], None]) -> None:
         with ThreadPoolExecutor(max_workers=len(self.topology.clusters)) as pool:
-            for done in [
-                pool.submit(self._install_liqo_on, spec, kubectl, crds)
-                for spec in self.topology.clusters
-            ]:
+            for done in [pool.submit(work, spec) for spec in self.topology.clusters]:
                 done.result()
 
     def _install_liqo_on(self, spec: ClusterSpec, kubectl: Path, crds: list[Path]) -> None:
-        # Imported here: both modules import this one for the lab's paths.
-        from lab.kubeclient import api_client
-        from lab.liqo_baseline import install_baseline
-
         base = [str(kubectl), f"--kubeconfig={kubeconfig_path()}", f"--context={spec.name}"]
         apply = [*base, "apply", "--server-side", "--field-manager=liqo-lab"]
         _run_patiently([*apply, *(f"--filename={crd}" for crd in crds)])
         _run_patiently(
             [*base, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]
         )
+        self._install_baseline_on(spec)
+
+    def _install_baseline_on(self, spec: ClusterSpec) -> None:
+        # Imported here: both modules import this one for the lab's paths.
+        from lab.kubeclient import api_client
+        from lab.liqo_baseline import install_baseline
+
         install_baseline(api_client(spec.name), spec, self.topology)
 
     def _connect_hub_networks(self, liqoctl: Path) -> None:
@@ -632,6 +636,11 @@ class Lab:
             plane.state.liqo_ports = {}
         state.emulator_pid, state.liqo = None, mode
         state.save()
+        if mode == "emulated":
+            # Liqo's controllers rewrote some of the baseline as the lab's departures make them
+            # see it (central's ForeignClusters: offloading disabled); nothing would write it
+            # back, so the lab would not be the one an emulated start makes.
+            self._on_every_cluster(self._install_baseline_on)
         state.emulator_pid = self._start_emulator()
         state.save()
         if mode == "real":
