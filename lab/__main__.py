@@ -1,4 +1,7 @@
-"""``python -m lab up|down|status|build|show``: the lab from the command line (make calls it)."""
+"""``python -m lab up|down|status|build|show``: the lab from the command line (make calls it).
+
+``up`` on a lab running in the other ``LAB_LIQO`` mode switches it in seconds instead of a rebuild.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import subprocess
 import sys
 
 from lab import build
-from lab.cluster import Lab, kubeconfig_path
+from lab.cluster import Lab, kubeconfig_path, running_mode
 
 # What a Liqo user looks at first: peerings, network pools, gateway templates and gateways.
 LIQO_KINDS = (
@@ -54,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "show":
         show(lab)
     else:
-        print(f"lab: {'running' if lab.running() else 'not running'}: {lab.describe()}")
+        # Running in either mode: `up` would switch it, not rebuild it.
+        print(f"lab: {'running' if running_mode() else 'not running'}: {lab.describe()}")
     return 0
 
 

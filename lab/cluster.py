@@ -5,13 +5,16 @@ Each cluster is a real control plane on loopback with TLS and client certificate
 what they would see on a real cluster (RBAC, admission, garbage collection, namespace deletion).
 No kubelet or scheduler runs: the Liqo emulator plays the parts that would need them. Processes
 are detached (own session) so the lab outlives the command that started it; ``state.json`` in the
-lab directory records their pids and ports, and ``down`` kills exactly those.
+lab directory records their pids and ports, and ``down`` kills exactly those. A running lab
+switches between ``LAB_LIQO`` modes by swapping only the processes that play Liqo's controllers.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import functools
+import http.client
 import ipaddress
 import json
 import os
@@ -48,6 +51,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 90.0  # seconds; a cold kube-apiserver on 2 busy cores takes about 10
 # The lab has no kubelets, so nothing heartbeats: node lifecycle would taint and evict everything.
 DISABLED_CONTROLLERS = ("node-lifecycle-controller",)
+# What ``ClusterControlPlane.start_liqo`` runs per cluster in real mode, by their names in pids.
+LIQO_PROCESSES = ("ipam", "liqo-controller-manager")
 
 
 def lab_dir() -> Path:
@@ -356,14 +361,25 @@ class ClusterControlPlane:
             return False
 
     def ready(self) -> bool:
+        try:
+            with self._admin_get("/readyz") as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    def revision(self) -> str:
+        """The store's current revision: it moves with every write to the cluster."""
+        with self._admin_get("/api/v1/namespaces?limit=1") as answer:
+            return str(json.load(answer)["metadata"]["resourceVersion"])
+
+    def _admin_get(self, path: str) -> http.client.HTTPResponse:
         context = ssl.create_default_context(cafile=str(self.pki_dir / "ca.crt"))
         admin = self.pair("admin")
         context.load_cert_chain(str(admin.cert), str(admin.key))
-        try:
-            with urllib.request.urlopen(f"{self.server}/readyz", context=context, timeout=2) as r:
-                return bool(r.status == 200)
-        except OSError:
-            return False
+        answer: http.client.HTTPResponse = urllib.request.urlopen(
+            f"{self.server}{path}", context=context, timeout=2
+        )
+        return answer
 
     def processes_alive(self) -> bool:
         return bool(self.state.pids) and all(_alive(pid) for pid in self.state.pids.values())
@@ -399,6 +415,21 @@ def _first_service_ip(service_cidr: str) -> str:
     return str(next(ipaddress.ip_network(service_cidr).hosts()))
 
 
+def _wait_for_quiet(planes: list[ClusterControlPlane], timeout: float = 15.0) -> None:
+    """Until a second passes without a write on any cluster, or ``timeout``: whoever takes over
+    Liqo's controllers first rewrites what it disagrees with (Liqo's controller-manager about
+    forty objects in its first two seconds), and a test started meanwhile would see it move.
+    The emulator's latency refreshes keep writing now and then, so this never waits for more."""
+    deadline = time.monotonic() + timeout
+    last = [p.revision() for p in planes]
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = [p.revision() for p in planes]
+        if now == last:
+            return
+        last = now
+
+
 def _wait(what: str, predicate: Callable[[], bool], timeout: float = STARTUP_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -417,16 +448,15 @@ class Lab:
 
     def running(self) -> bool:
         """Every process alive and every API server ready, in the Liqo mode asked for."""
-        state = LabState.load()
-        if state is None or not kubeconfig_path().is_file() or state.liqo != self.liqo:
-            return False
-        planes = [ClusterControlPlane(c) for c in state.clusters]
-        emulator_ok = state.emulator_pid is not None and _alive(state.emulator_pid)
-        return emulator_ok and all(p.processes_alive() and p.ready() for p in planes)
+        state = _running_state()
+        return state is not None and state.liqo == self.liqo
 
     def up(self) -> bool:
-        """Start the lab; returns False (and does nothing) when it already runs."""
-        if self.running():
+        """Start the lab; returns False when it already runs, switched to the Liqo mode asked for
+        if it ran in the other one (seconds, where a fresh lab takes minutes)."""
+        state = _running_state()
+        if state is not None:
+            self._switch(state, self.liqo)
             return False
         binaries = build.all_binaries(real_liqo=self.liqo == "real")
         try:
@@ -503,24 +533,27 @@ class Lab:
     def _install_liqo(self, kubectl: Path) -> None:
         """Liqo's real CRDs, then the state a Liqo install and peering leave, on every cluster."""
         crds = build.liqo_crd_files()
+        self._on_every_cluster(functools.partial(self._install_liqo_on, kubectl=kubectl, crds=crds))
+
+    def _on_every_cluster(self, work: Callable[[ClusterSpec], None]) -> None:
         with ThreadPoolExecutor(max_workers=len(self.topology.clusters)) as pool:
-            for done in [
-                pool.submit(self._install_liqo_on, spec, kubectl, crds)
-                for spec in self.topology.clusters
-            ]:
+            for done in [pool.submit(work, spec) for spec in self.topology.clusters]:
                 done.result()
 
     def _install_liqo_on(self, spec: ClusterSpec, kubectl: Path, crds: list[Path]) -> None:
-        # Imported here: both modules import this one for the lab's paths.
-        from lab.kubeclient import api_client
-        from lab.liqo_baseline import install_baseline
-
         base = [str(kubectl), f"--kubeconfig={kubeconfig_path()}", f"--context={spec.name}"]
         apply = [*base, "apply", "--server-side", "--field-manager=liqo-lab"]
         _run_patiently([*apply, *(f"--filename={crd}" for crd in crds)])
         _run_patiently(
             [*base, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]
         )
+        self._install_baseline_on(spec)
+
+    def _install_baseline_on(self, spec: ClusterSpec) -> None:
+        # Imported here: both modules import this one for the lab's paths.
+        from lab.kubeclient import api_client
+        from lab.liqo_baseline import install_baseline
+
         install_baseline(api_client(spec.name), spec, self.topology, liqo=self.liqo)
 
     def _connect_hub_networks(self, liqoctl: Path) -> None:
@@ -580,6 +613,63 @@ class Lab:
         }
         return all(roles.get(p.name) == "Provider" for p in self.topology.providers)
 
+    def switch(self, mode: LiqoMode) -> None:
+        """Have ``mode`` play Liqo's controllers on the running lab from now on."""
+        state = _running_state()
+        if state is None:
+            raise RuntimeError("lab: not running: start it with `python -m lab up`")
+        self._switch(state, mode)
+
+    @contextlib.contextmanager
+    def playing(self, mode: LiqoMode) -> Iterator[None]:
+        """Liqo's controllers played by ``mode`` inside the block, by the mode before it after."""
+        before = self.liqo
+        self.switch(mode)
+        try:
+            yield
+        finally:
+            self.switch(before)
+
+    def _switch(self, state: LabState, mode: LiqoMode) -> None:
+        """Swap what plays Liqo's controllers, keeping the clusters and everything in them.
+
+        Neither side keeps state of its own: Liqo's IPAM rebuilds its pools from the Networks'
+        status and the emulator is level-triggered, so each takes over the other's objects.
+        """
+        self.liqo = mode
+        if state.liqo == mode:
+            return
+        started = time.monotonic()
+        planes = [ClusterControlPlane(c) for c in state.clusters]
+        stopped = [
+            p.state.pids.pop(name)
+            for p in planes
+            for name in LIQO_PROCESSES
+            if name in p.state.pids
+        ]
+        if state.emulator_pid is not None:
+            stopped.append(state.emulator_pid)
+        _stop(stopped)
+        for plane in planes:
+            plane.state.liqo_ports = {}
+        state.emulator_pid, state.liqo = None, mode
+        state.save()
+        if mode == "emulated":
+            # Liqo's controllers rewrote some of the baseline as the lab's departures make them
+            # see it (central's ForeignClusters: offloading disabled); nothing would write it
+            # back, so the lab would not be the one an emulated start makes.
+            self._on_every_cluster(self._install_baseline_on)
+        state.emulator_pid = self._start_emulator()
+        state.save()
+        if mode == "real":
+            self._start_real_liqo(planes, build.liqo_runtime_binaries())
+            state.save()
+        _wait_for_quiet(planes)
+        print(
+            f"lab: switched to {describe_mode(mode)} in {time.monotonic() - started:.1f}s",
+            file=sys.stderr,
+        )
+
     def _start_emulator(self) -> int:
         faults_path().parent.mkdir(parents=True, exist_ok=True)
         # With real Liqo the emulator keeps only what has no runtime here (FIDELITY.md).
@@ -637,7 +727,34 @@ class Lab:
             return "not running"
         rss = sum(_rss_kib(pid) for pid in state.all_pids())
         names = ", ".join(c.name for c in state.clusters)
-        return f"clusters {names}; {rss / 1024:.0f} MiB resident; kubeconfig {kubeconfig_path()}"
+        return (
+            f"clusters {names}; {describe_mode(state.liqo)}; {rss / 1024:.0f} MiB resident; "
+            f"kubeconfig {kubeconfig_path()}"
+        )
+
+
+def describe_mode(mode: LiqoMode) -> str:
+    """Who plays Liqo's controllers, in the words ``python -m lab`` prints."""
+    if mode == "real":
+        return "Liqo real (Liqo's controller-manager and IPAM, emulator for pods only)"
+    return "Liqo emulated (the emulator plays Liqo's controllers and pods)"
+
+
+def running_mode() -> LiqoMode | None:
+    """The Liqo mode the lab runs in, whichever was asked for; None when it is not running."""
+    state = _running_state()
+    return None if state is None else state.liqo
+
+
+def _running_state() -> LabState | None:
+    """The lab's state when every process is alive and every API server ready, in either mode."""
+    state = LabState.load()
+    if state is None or not kubeconfig_path().is_file():
+        return None
+    planes = [ClusterControlPlane(c) for c in state.clusters]
+    emulator_ok = state.emulator_pid is not None and _alive(state.emulator_pid)
+    healthy = emulator_ok and all(p.processes_alive() and p.ready() for p in planes)
+    return state if healthy else None
 
 
 def _stop(pids: list[int]) -> None:

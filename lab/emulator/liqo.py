@@ -52,6 +52,13 @@ GATEWAY_CLUSTER_ROLE = "liqo-gateway"  # --wg-gateway-{server,client}-cluster-ro
 NET_API = "networking.liqo.io/v1beta1"
 WIREGUARD_VOLUME = "wireguard-config"
 COMPONENT_NAME = "liqo-emulator"
+# The chart's --global-labels, which Liqo's resource.CreateOrUpdate wrapper puts on everything it
+# creates through it (pkg/utils/resource/wrappers.go); the Wg objects, made by the dynamic client,
+# do not get it.
+GLOBAL_LABELS = {"liqo.io/managed": "true"}
+# pkg/consts/annotations.go: the template keys mapsutil.SmartMerge* last copied onto an object.
+TEMPLATE_LABELS = "liqo.io/template-labels"
+TEMPLATE_ANNOTATIONS = "liqo.io/template-annotations"
 
 
 def now_rfc3339() -> str:
@@ -89,7 +96,8 @@ def is_subset(want: Any, have: Any) -> bool:
     return bool(want == have or str(want) == str(have))
 
 
-def owner_ref(obj: Obj, controller: bool) -> Obj:
+def owner_ref(obj: Obj, controller: bool, block_owner_deletion: bool = True) -> Obj:
+    """controllerutil.SetControllerReference (blocking) or a plain owner reference."""
     ref: Obj = {
         "apiVersion": obj["apiVersion"],
         "kind": obj["kind"],
@@ -98,8 +106,14 @@ def owner_ref(obj: Obj, controller: bool) -> Obj:
     }
     if controller:
         ref["controller"] = True
-        ref["blockOwnerDeletion"] = True
+        if block_owner_deletion:
+            ref["blockOwnerDeletion"] = True
     return ref
+
+
+def serialize_keys(values: dict[str, str]) -> str:
+    """pkg/utils/maps SerializeMap: the sorted keys, each followed by a comma."""
+    return "".join(f"{key}," for key in sorted(values))
 
 
 def controlled_by(obj: Obj, owner_uid: str) -> bool:
@@ -658,10 +672,11 @@ class ClusterEmulator:
                 "metadata": {
                     "name": name,
                     "namespace": meta(cfg)["namespace"],
-                    "labels": {REMOTE_CLUSTER_ID: remote_id, CIDR_TYPE: cidr_type},
+                    "labels": {REMOTE_CLUSTER_ID: remote_id, CIDR_TYPE: cidr_type, **GLOBAL_LABELS},
                     "ownerReferences": [owner_ref(cfg, controller=True)],
                 },
-                "spec": {"cidr": cidr},
+                # network.go CreateOrUpdate writes the whole spec, its zero value included.
+                "spec": {"cidr": cidr, "preAllocated": 0},
             },
         )
         return ""
@@ -709,7 +724,8 @@ class ClusterEmulator:
         child_meta: Obj = {
             "name": name,
             "namespace": namespace,
-            "ownerReferences": [owner_ref(gw, controller=True)],
+            # server_controller.go sets Controller only, so no blockOwnerDeletion.
+            "ownerReferences": [owner_ref(gw, controller=True, block_owner_deletion=False)],
         }
         if "labels" in tmeta:
             child_meta["labels"] = render_template(tmeta["labels"], data, True)
@@ -816,6 +832,7 @@ class ClusterEmulator:
                     "metadata": {
                         "name": sa_name,
                         "namespace": ns,
+                        "labels": GLOBAL_LABELS,
                         "ownerReferences": [owner_ref(wg, True)],
                     }
                 },
@@ -827,7 +844,12 @@ class ClusterEmulator:
                 {
                     "metadata": {
                         "name": crb_name,
-                        "labels": {GATEWAY_NAME: name, GATEWAY_NAMESPACE: ns, MANAGED_BY: "liqo"},
+                        "labels": {
+                            GATEWAY_NAME: name,
+                            GATEWAY_NAMESPACE: ns,
+                            MANAGED_BY: "liqo",
+                            **GLOBAL_LABELS,
+                        },
                     },
                     "roleRef": {
                         "apiGroup": "rbac.authorization.k8s.io",
@@ -982,6 +1004,7 @@ class ClusterEmulator:
                     "labels": {
                         REMOTE_CLUSTER_ID: labels(wg)[REMOTE_CLUSTER_ID],
                         GATEWAY_RESOURCE: "true",
+                        **GLOBAL_LABELS,
                     },
                     "ownerReferences": [
                         {
@@ -1029,9 +1052,19 @@ class ClusterEmulator:
         self, res: k.Resource, wg: Obj, name: str, current: Obj | None, tmeta: Obj, spec: Obj
     ) -> None:
         ns = meta(wg)["namespace"]
+        template_labels, template_annotations = (
+            tmeta.get("labels") or {},
+            tmeta.get("annotations") or {},
+        )
+        # mapsutil.SmartMergeLabels/Annotations: the template's entries plus, in an annotation
+        # each, which keys came from it; then the global labels of resource.CreateOrUpdate.
         want_meta: Obj = {
-            "labels": tmeta.get("labels") or {},
-            "annotations": tmeta.get("annotations") or {},
+            "labels": {**template_labels, **GLOBAL_LABELS},
+            "annotations": {
+                **template_annotations,
+                TEMPLATE_LABELS: serialize_keys(template_labels),
+                TEMPLATE_ANNOTATIONS: serialize_keys(template_annotations),
+            },
             "ownerReferences": [owner_ref(wg, controller=True)],
         }
         if current is None:

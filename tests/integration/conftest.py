@@ -35,6 +35,15 @@ def lab() -> Iterator[Lab]:
         lab.down()
 
 
+@pytest.fixture(scope="module")
+def emulated_liqo(lab: Lab) -> Iterator[None]:
+    """The module's tests with the emulator playing Liqo's controllers, whatever mode the
+    session asked for (back to it after): tests that judge the emulator, or drive its
+    controller-side fault switches, prove nothing when Liqo's own controllers answer them."""
+    with lab.playing("emulated"):
+        yield
+
+
 @pytest.fixture(scope="session")
 def kube(lab: Lab) -> Callable[[str], ApiClient]:
     """``kube("edge-a")``: an admin API client for a lab context, one per context per session."""

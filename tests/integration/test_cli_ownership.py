@@ -20,12 +20,9 @@ from kubernetes.client import ApiClient
 
 from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State, record_selector
 from liqoshortcut.errors import ExitCode
+from tests.integration.edge_liqoctl import liqoctl
 from tests.integration.snapshots import settled, snapshot
-from tests.integration.test_liqoctl_judges_the_emulator import (
-    liqoctl,
-    peering_objects,
-    tenant_namespaces,
-)
+from tests.integration.test_liqoctl_judges_the_emulator import peering_objects, tenant_namespaces
 
 pytestmark = pytest.mark.integration
 

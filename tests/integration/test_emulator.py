@@ -1,8 +1,9 @@
 """The Liqo emulator against the live lab: what liqoctl creates, forged as liqoctl forges it,
 ends in two Connected Connections; fault switches make steps hang or fail; teardown is clean.
 
-Uses the lab (the session fixture) with contexts edge-a (client side) and edge-b (server side),
-and drives the lab's emulator process through its faults file.
+Uses the lab (the session fixture), switched to emulated Liqo for the module, with contexts
+edge-a (client side) and edge-b (server side), and drives the lab's emulator process through its
+faults file.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def test_template_rendering_follows_liqo() -> None:
 
 # ------------------------------------------------------------------------- lab fixtures
 @pytest.fixture(scope="module")
-def kubes(lab: Lab) -> dict[str, Kube]:
+def kubes(lab: Lab, emulated_liqo: None) -> dict[str, Kube]:
+    """Clients of the two edges, with the emulator playing Liqo's controllers for the module
+    (its controller-side fault switches mean nothing to Liqo's own); the pure tests need no lab."""
     return {name: Kube(str(kubeconfig_path()), name) for name in (CLIENT, SERVER)}
 
 

@@ -6,7 +6,6 @@ baseline) is wrong, never this test: liqoctl is the reference for what Liqo v1.2
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -14,35 +13,16 @@ import pytest
 from kubernetes import client
 from kubernetes.client import ApiClient
 
-from lab import build
-from lab.cluster import Lab, kubeconfig_path
+from lab.cluster import Lab
+from tests.integration.edge_liqoctl import liqoctl
 
-pytestmark = pytest.mark.integration
+# In real mode liqoctl would judge Liqo's own controllers, which proves nothing about the emulator.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("emulated_liqo")]
 
 REMOTE_CLUSTER_ID_LABEL = "liqo.io/remote-cluster-id"  # pkg/consts at Liqo v1.2.0
 # What `liqoctl network connect` creates and `liqoctl network reset` must remove again
 # ("publickeies" is the plural kubebuilder gave the PublicKey CRD).
 PEERING_KINDS = ("configurations", "gatewayservers", "gatewayclients", "publickeies", "connections")
-
-
-def liqoctl(*args: str) -> subprocess.CompletedProcess[str]:
-    kubeconfig = str(kubeconfig_path())
-    return subprocess.run(
-        [
-            str(build.liqoctl_binary()),
-            *args,
-            f"--kubeconfig={kubeconfig}",
-            "--context=edge-a",
-            f"--remote-kubeconfig={kubeconfig}",
-            "--remote-context=edge-b",
-            "--timeout=90s",
-            "--skip-confirm",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def peering_objects(api: ApiClient, remote_cluster_id: str) -> dict[str, list[dict[str, Any]]]:
