@@ -335,7 +335,9 @@ class ClusterControlPlane:
         # The IPAM listens on 0.0.0.0 (Liqo v1.2.0 has no bind-address flag) at this port.
         ipam = [_expand(a, pod) for a in ipam_args()]
         ipam = [f"--port={ports['ipam']}" if a == f"--port={IPAM_PORT}" else a for a in ipam]
-        self.state.pids["ipam"] = _spawn("ipam", [str(binaries["ipam"]), *ipam], self.dir, env)
+        self.state.pids["ipam"] = _spawn(
+            "ipam", _restarted("ipam", [str(binaries["ipam"]), *ipam]), self.dir, env
+        )
         manager = [
             _liqo_manager_arg(_expand(a, pod), ports["ipam"], spec.role)
             for a in controller_manager_args(self.server)
@@ -346,7 +348,9 @@ class ClusterControlPlane:
         ]
         self.state.pids["liqo-controller-manager"] = _spawn(
             "liqo-controller-manager",
-            [str(binaries["liqo-controller-manager"]), *manager],
+            _restarted(
+                "liqo-controller-manager", [str(binaries["liqo-controller-manager"]), *manager]
+            ),
             self.dir,
             env,
         )
@@ -383,6 +387,27 @@ class ClusterControlPlane:
 
     def processes_alive(self) -> bool:
         return bool(self.state.pids) and all(_alive(pid) for pid in self.state.pids.values())
+
+
+# What the kubelet does for a pod's crashed container (restartPolicy Always), with a shorter
+# back-off than its 10 s..5 min so tests do not sit it out. Liqo v1.2.0 needs it here: its
+# controller-manager panics on a deletion its informer only learns of after a watch gap (the
+# cluster's API server stopped in a test), and its IPAM exits when a sync cannot reach the
+# API server.
+RESTART_LOOP = """
+delay=1
+while :; do
+  "$@"
+  echo "lab: $0 exited with $?; restarted in ${delay}s, as the kubelet restarts a container" >&2
+  sleep "$delay"
+  [ "$delay" -lt 8 ] && delay=$((delay * 2))
+done
+"""
+
+
+def _restarted(name: str, argv: list[str]) -> list[str]:
+    """``argv`` run again whenever it exits; the group's signals reach both (stop, SIGSTOP)."""
+    return ["/bin/sh", "-c", RESTART_LOOP, name, *argv]
 
 
 def _expand(argument: str, variables: dict[str, str]) -> str:

@@ -69,8 +69,8 @@ def left_by_liqo(kube: Callable[[str], ApiClient]) -> set[tuple[str, str]]:
 
 
 def snapshot(kube: Callable[[str], ApiClient]) -> Snapshot:
-    """What each cluster holds; Connections by uid only, as their latency refreshes constantly,
-    and what Liqo derives by uid only."""
+    """What each cluster holds; by uid only what Liqo keeps rewriting: Connections (latency),
+    ForeignClusters (status) and what it derives from a peering."""
     found: Snapshot = {}
     for name in CLUSTERS:
         api = kube(name)
@@ -83,7 +83,11 @@ def snapshot(kube: Callable[[str], ApiClient]) -> Snapshot:
                     continue  # Liqo's, moving with every peering: see left_by_liqo
                 meta = item["metadata"]
                 where = f"{meta.get('namespace', '')}/{meta['name']}"
-                by_uid = plural == "connections" or (group, version, plural) in DERIVED_KINDS
+                # Liqo rewrites a ForeignCluster's status as its checks of the peer change (an
+                # edge's API server that stops and comes back): by uid too.
+                by_uid = plural in ("connections", "foreignclusters") or (
+                    (group, version, plural) in DERIVED_KINDS
+                )
                 version_read = "" if by_uid else f"@{meta['resourceVersion']}"
                 objects.add((plural, where, meta["uid"] + version_read))
         for ns in core.list_namespace().items:
