@@ -79,10 +79,6 @@ REFUSALS: dict[str, Refusal] = {
 # Networks already remapped, and the acquire that waited completes on resume for a Network the
 # rollback is deleting, leaving its CIDR taken in the IPAM until the next sync.
 STOPPED_BY_HANG = {"configuration": "liqo-controller-manager"}
-# The other steps Liqo's controller-manager performs hang by the refusal too: stopping it would
-# hang the configuration before them, and a refused create is, to anything that waits for the
-# object, a step never performed (Liqo retries with backoff).
-CONTROLLER_STEPS = tuple(REFUSALS)
 
 
 @dataclass(frozen=True)
@@ -99,6 +95,9 @@ def real_faults(faults: ClusterFaults) -> RealFaults:
     stopped: set[str] = set()
     refused: set[str] = set()
     for step, mode in faults.steps.items():
+        # The later steps hang by the refusal too: stopping the controller-manager would hang the
+        # configuration before them, and a refused create is, to anything that waits for the
+        # object, a step never performed (Liqo retries with backoff).
         if mode == "hang" and step in STOPPED_BY_HANG:
             stopped.add(STOPPED_BY_HANG[step])
         elif step in REFUSALS:
@@ -184,7 +183,7 @@ def _wait_for_policy(api: ApiClient, cluster: str, step: str, *, enforced: bool)
     }
 
     def create() -> object:
-        if not refusal.group:
+        if not refusal.group:  # the keys Secret, the one core kind refused
             return client.CoreV1Api(api).create_namespaced_secret(
                 PROBE_NAMESPACE, client.V1Secret.model_validate(probe), dry_run="All"
             )
