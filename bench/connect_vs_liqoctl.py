@@ -43,8 +43,9 @@ from kubernetes.client.exceptions import ApiException
 
 from bench.audit import AuditLog, Mark, Request, breakdown, requests_of
 from lab import build
-from lab.cluster import Lab, kubeconfig_path, lab_dir, set_emulator_faults
+from lab.cluster import Lab, kubeconfig_path, lab_dir
 from lab.emulator.kube import USER_AGENT as EMULATOR_USER_AGENT
+from lab.faults import clear_faults
 from lab.kubeclient import api_client
 from liqoshortcut.core.naming import tenant_namespace
 
@@ -230,7 +231,7 @@ def measure(pairs: int = PAIRS, warmup: int = WARMUP_PAIRS) -> ConnectResult:
 
 
 def _measure_on(lab: Lab, pairs: int, warmup: int) -> ConnectResult:
-    set_emulator_faults({})  # answers at once: no hung or failing step, no pinned latency
+    clear_faults()  # answers at once: no hung or failing step, no pinned latency
     clusters = tuple(spec.name for spec in lab.topology.clusters)
     logs = [AuditLog.in_lab(lab_dir(), cluster) for cluster in clusters]
     admins = {edge: _bench_client(edge) for edge in (EDGE_A, EDGE_B)}

@@ -22,7 +22,8 @@ from kubernetes import client
 
 from bench.operator_scale import prepare_namespace, start_operator
 from lab import workloads
-from lab.cluster import Lab, set_emulator_faults
+from lab.cluster import Lab
+from lab.faults import clear_faults, set_faults
 from lab.kubeclient import api_client
 from liqoshortcut.core.model import API_GROUP, API_VERSION, KIND, PLURAL
 
@@ -87,16 +88,16 @@ def measure(cycles: int = CYCLES) -> SwitchResult:
         _until("the Service routed", routed, timeout=300)
         for _ in range(cycles):
             dropped = time.monotonic()
-            set_emulator_faults(DROP)
+            set_faults(DROP)
             error = _until("edge-a's Connection in Error", connection("Error"))
             hub = _until("the Service on the hub", lambda: not routed())
             healed = time.monotonic()
-            set_emulator_faults({})
+            clear_faults()
             connected = _until("edge-a's Connection Connected", connection("Connected"))
             direct = _until("the Service routed again", routed)
             timings.append((error - dropped, hub - error, connected - healed, direct - connected))
     finally:
-        set_emulator_faults({})
+        clear_faults()
         client.CustomObjectsApi(central).delete_namespaced_custom_object(
             API_GROUP, VERSION, NAMESPACE, PLURAL, "edge-a--edge-b"
         )

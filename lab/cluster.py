@@ -734,7 +734,7 @@ class Lab:
         plane = ClusterControlPlane(next(c for c in state.clusters if c.name == name))
         pid = plane.state.pids["kube-apiserver"]
         if crash:
-            _signal_group(pid, signal.SIGKILL)
+            signal_group(pid, signal.SIGKILL)
             _wait(f"{name}'s kube-apiserver to die", lambda: not _alive(pid))
         else:
             _stop([pid])
@@ -786,16 +786,18 @@ def _stop(pids: list[int]) -> None:
     """SIGTERM to each process group, SIGKILL to what is still alive 10 seconds later."""
     alive = [pid for pid in pids if _alive(pid)]
     for pid in alive:
-        _signal_group(pid, signal.SIGTERM)
+        signal_group(pid, signal.SIGTERM)
+        # A process a fault switch stopped (lab.faults) only acts on SIGTERM once continued.
+        signal_group(pid, signal.SIGCONT)
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in alive) and time.monotonic() < deadline:
         time.sleep(0.1)
     for pid in alive:
         if _alive(pid):
-            _signal_group(pid, signal.SIGKILL)
+            signal_group(pid, signal.SIGKILL)
 
 
-def _signal_group(pid: int, sig: signal.Signals) -> None:
+def signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
 

@@ -21,7 +21,8 @@ import yaml
 
 from deploy.generate import CRD_FILES
 from lab import build, workloads
-from lab.cluster import LabState, context_kubeconfig, kubeconfig_path, set_emulator_faults
+from lab.cluster import LabState, context_kubeconfig, kubeconfig_path
+from lab.faults import clear_faults, set_faults
 
 NAMESPACE = "shortcuts"  # where the demo's VirtualNodeShortcut and its Secrets live
 SHORTCUT = "edge-a--edge-b"
@@ -158,7 +159,7 @@ def declarative() -> None:
         for edge in EDGES:
             run("--context", edge, "get", "gatewayservers,gatewayclients", "-A")
     finally:
-        set_emulator_faults({})
+        clear_faults()
         operator.terminate()
         operator.wait(30)
     run("delete", "namespace", NAMESPACE)  # its Secrets hold the edges' admin kubeconfigs
@@ -173,13 +174,13 @@ def traffic() -> None:
     run("get", "service", "cart", "-n", SHOP, "-o", "jsonpath={.metadata.annotations}{'\\n'}")
     run("shortcut", "explain", "cart", "-n", SHOP)
     print("\n# The emulator drops edge-a's tunnel to edge-b (its Connection turns Error)")
-    set_emulator_faults(DROP)
+    set_faults(DROP)
     dropped = time.monotonic()
     run(*wait_active, "--for=condition=DirectPathActive=false")
     print(f"# back on the hub {time.monotonic() - dropped:.1f}s after the drop")
     run("shortcut", "explain", "cart", "-n", SHOP)
     print("\n# The tunnel heals; the Service returns after three healthy checks in a row")
-    set_emulator_faults({})
+    clear_faults()
     healed = time.monotonic()
     run(*wait_active, "--for=condition=DirectPathActive")
     print(f"# direct again {time.monotonic() - healed:.1f}s after the tunnel healed")

@@ -1,4 +1,4 @@
-"""Make a lab API server refuse writes, with a real ValidatingAdmissionPolicy (not a mock).
+"""Make a lab API server refuse liqo-shortcut's own writes (lab/admission.py makes the policy).
 
 A test injects an API error at one step of the sequence this way: the refusal comes from the API
 server's own admission chain, exactly as a site's policy engine would refuse an object.
@@ -6,7 +6,6 @@ server's own admission chain, exactly as a site's policy engine would refuse an 
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,8 +13,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 from kubernetes.client import ApiClient
-from kubernetes.client.exceptions import ApiException
 
+from lab import admission
 from liqoshortcut.core import forge
 from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.core.naming import MANAGED_BY, MANAGED_BY_LABEL
@@ -41,38 +40,15 @@ def refuse_writes(kube: Callable[[str], ApiClient]) -> Iterator[Callable[[str, s
             "operations": ["CREATE"],
             "resources": [plural],
         }
-        policy = {
-            "metadata": {"name": name},
-            "spec": {
-                "failurePolicy": "Fail",
-                "matchConstraints": {"resourceRules": [rule]},
-                "validations": [
-                    {
-                        "expression": f"!({ours})",
-                        "message": REFUSAL,
-                    }
-                ],
-            },
-        }
-        binding = {
-            "metadata": {"name": name},
-            "spec": {"policyName": name, "validationActions": ["Deny"]},
-        }
-        api = client.AdmissionregistrationV1Api(kube(cluster))
-        api.create_validating_admission_policy(
-            client.V1ValidatingAdmissionPolicy.model_validate(policy)
-        )
+        admission.refuse(kube(cluster), name, [rule], ours, REFUSAL)
         made.append((cluster, name))
-        api.create_validating_admission_policy_binding(
-            client.V1ValidatingAdmissionPolicyBinding.model_validate(binding)
+        admission.wait_until_enforced(
+            lambda: _create_probe(kube(cluster), group, plural), REFUSAL, plural
         )
-        _wait_until_enforced(kube(cluster), group, plural)
 
     yield refuse
     for cluster, name in made:
-        api = client.AdmissionregistrationV1Api(kube(cluster))
-        api.delete_validating_admission_policy_binding(name)
-        api.delete_validating_admission_policy(name)
+        admission.withdraw(kube(cluster), name)
 
 
 def _probe(plural: str) -> dict[str, Any]:
@@ -105,27 +81,18 @@ def _probe(plural: str) -> dict[str, Any]:
     return objects[plural]()
 
 
-def _wait_until_enforced(api: ApiClient, group: str, plural: str) -> None:
-    """Policies take effect a moment after they are created: probe with a dry-run write."""
+def _create_probe(api: ApiClient, group: str, plural: str) -> None:
+    """Create the probe of ``plural``, dry run: refused once the policy is in force."""
     probe = _probe(plural)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if plural == "namespaces":
-                client.CoreV1Api(api).create_namespace(
-                    client.V1Namespace.model_validate(probe), dry_run="All"
-                )
-            elif plural == "configmaps":
-                client.CoreV1Api(api).create_namespaced_config_map(
-                    "default", client.V1ConfigMap.model_validate(probe), dry_run="All"
-                )
-            else:
-                client.CustomObjectsApi(api).create_namespaced_custom_object(
-                    group, "v1beta1", "default", plural, probe, dry_run="All"
-                )
-        except ApiException as error:
-            if REFUSAL in str(error.body):
-                return
-            raise
-        time.sleep(0.2)
-    raise AssertionError(f"the admission policy on {plural} never took effect")
+    if plural == "namespaces":
+        client.CoreV1Api(api).create_namespace(
+            client.V1Namespace.model_validate(probe), dry_run="All"
+        )
+    elif plural == "configmaps":
+        client.CoreV1Api(api).create_namespaced_config_map(
+            "default", client.V1ConfigMap.model_validate(probe), dry_run="All"
+        )
+    else:
+        client.CustomObjectsApi(api).create_namespaced_custom_object(
+            group, "v1beta1", "default", plural, probe, dry_run="All"
+        )

@@ -19,6 +19,7 @@ from kubernetes.client import ApiClient
 from deploy.generate import CRD_FILES
 from lab import build
 from lab.cluster import Lab, kubeconfig_path
+from lab.faults import clear_faults
 from lab.kubeclient import api_client
 from liqoshortcut.core.crd import CRD_NAME
 from tests.integration.admission import refuse_writes  # noqa: F401  (a fixture, shared)
@@ -30,6 +31,7 @@ Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 def lab() -> Iterator[Lab]:
     lab = Lab()
     started = lab.up()
+    clear_faults()  # a session killed midway may have left a process stopped or a policy on
     yield lab
     if started and not os.environ.get("LAB_KEEP"):
         lab.down()

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 
-from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
+from lab.cluster import Lab, kubeconfig_path
+from lab.faults import clear_faults, set_faults
 from liqoshortcut.cli.app import run
 from liqoshortcut.cli.environment import Environment
 from liqoshortcut.errors import ExitCode
@@ -260,7 +261,7 @@ def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
     sent: signal.Signals,
 ) -> None:
     before = snapshot(kube)
-    set_emulator_faults(faults)
+    set_faults(faults)
     stderr_path = tmp_path / "stderr"
     try:
         with create_running(stderr_path) as run:
@@ -269,7 +270,7 @@ def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
             run.send_signal(sent)
             assert run.wait(timeout=90) == ExitCode.INTERRUPTED
     finally:
-        set_emulator_faults({})
+        clear_faults()
     last_line = stderr_path.read_text().splitlines()[-1]
     assert last_line == "error: interrupted; everything this run created was removed"
     assert settled(kube, before) == before

@@ -17,7 +17,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client import ApiClient
 
-from lab.cluster import set_emulator_faults
+from lab.faults import clear_faults, set_faults
 from liqoshortcut.core.plan import PLACEHOLDER_PREFIX
 from liqoshortcut.errors import ExitCode
 from tests.integration.admission import REFUSAL
@@ -213,7 +213,7 @@ def test_a_pod_cidr_central_remapped_is_explained_and_nothing_changes(
             *where, namespace, "configurations", name, patch
         )
 
-    set_emulator_faults({"central": {"configuration": "hang"}})  # Liqo would not undo it
+    set_faults({"central": {"configuration": "hang"}})  # Liqo would not undo it
     set_pod_cidrs(["10.71.0.0/16"])
     try:
         before = snapshot(kube)
@@ -221,7 +221,7 @@ def test_a_pod_cidr_central_remapped_is_explained_and_nothing_changes(
         after = snapshot(kube)
     finally:
         set_pod_cidrs(original)
-        set_emulator_faults({})
+        clear_faults()
     assert dry.returncode == ExitCode.SUCCESS, dry.stderr
     (warning,) = [line for line in dry.stderr.splitlines() if line.startswith("warning: ")]
     assert warning.startswith(

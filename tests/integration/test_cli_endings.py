@@ -20,7 +20,8 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 
-from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
+from lab.cluster import Lab, kubeconfig_path
+from lab.faults import clear_faults, set_faults
 from liqoshortcut.errors import ExitCode
 from tests.integration.runs import create_running, wait_for_line
 from tests.integration.snapshots import Snapshot, settled, snapshot
@@ -34,7 +35,7 @@ SCRIPT = str(Path(sys.executable).parent / "kubectl-shortcut")  # pip's console 
 @pytest.fixture
 def no_faults() -> Iterator[None]:
     yield
-    set_emulator_faults({})
+    clear_faults()
 
 
 def test_a_wait_longer_than_the_clients_read_timeout_ends_in_a_rollback(
@@ -44,7 +45,7 @@ def test_a_wait_longer_than_the_clients_read_timeout_ends_in_a_rollback(
     client's 30 s read timeout: the stream ends, the wait opens a new one, and the run times out
     at 40 s as asked, then rolls back."""
     before = snapshot(kube)
-    set_emulator_faults({"edge-a": {"gateway-pod": "hang"}})
+    set_faults({"edge-a": {"gateway-pod": "hang"}})
     result = shortcut_cli("create", "edge-a", "edge-b", "--timeout", "40s")
     assert result.returncode == ExitCode.FAILED, result.stderr
     assert "Traceback" not in result.stderr
@@ -71,7 +72,7 @@ def test_an_edge_api_server_stopped_mid_wait_ends_naming_what_is_left_and_list_s
     no_faults: None,
 ) -> None:
     before = snapshot(kube)
-    set_emulator_faults({"edge-a": {"gateway-pod": "hang"}})
+    set_faults({"edge-a": {"gateway-pod": "hang"}})
     stderr_path = tmp_path / "stderr"
     with create_running(stderr_path) as run:
         wait_for_line(run, stderr_path, "create GatewayClient liqo-tenant-edge-b/edge-b: done")
@@ -162,7 +163,7 @@ def test_central_stopped_mid_run_rolls_the_edges_back_and_names_the_record_it_co
     edges back, then cannot take back the record it made in central, and says so (exit 3). Once
     central is back, `list` shows that record and `delete` removes it."""
     before = snapshot(kube)
-    set_emulator_faults({"edge-a": {"gateway-pod": "hang"}})
+    set_faults({"edge-a": {"gateway-pod": "hang"}})
     stderr_path = tmp_path / "stderr"
     with create_running(stderr_path, "--timeout", "30s") as run:
         wait_for_line(run, stderr_path, "create GatewayClient liqo-tenant-edge-b/edge-b: done")

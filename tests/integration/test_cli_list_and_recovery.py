@@ -18,7 +18,7 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 
-from lab.cluster import set_emulator_faults
+from lab.faults import clear_faults, set_faults
 from liqoshortcut.errors import ExitCode
 from tests.integration.admission import REFUSAL
 from tests.integration.kubeconfigs import one_context_kubeconfig
@@ -39,7 +39,7 @@ def central_only(tmp_path: Path) -> Path:
 @pytest.fixture
 def deleted_afterwards(shortcut_cli: CLI) -> Iterator[None]:
     yield
-    set_emulator_faults({})
+    clear_faults()
     assert shortcut_cli("delete", "edge-a", "edge-b", "-q").returncode == ExitCode.SUCCESS
 
 
@@ -107,7 +107,7 @@ def test_kill_9_midway_leaves_a_creating_record_and_create_again_converges(
     deleted_afterwards: None,
 ) -> None:
     before = snapshot(kube)
-    set_emulator_faults({"edge-a": {"gateway-pod": "hang"}})
+    set_faults({"edge-a": {"gateway-pod": "hang"}})
     stderr_path = tmp_path / "stderr"
     with create_running(stderr_path) as run:
         wait_for_line(run, stderr_path, "create GatewayClient liqo-tenant-edge-b/edge-b: done")
@@ -116,7 +116,7 @@ def test_kill_9_midway_leaves_a_creating_record_and_create_again_converges(
     (record,) = listed(shortcut_cli, central_only)
     assert record["state"] == "Creating"  # no rollback ran: the record says so
 
-    set_emulator_faults({})
+    clear_faults()
     again = shortcut_cli("create", "edge-a", "edge-b")
     assert again.returncode == ExitCode.SUCCESS, again.stderr
     assert "create GatewayServer liqo-tenant-edge-a/edge-a: skipped (already there)" in again.stderr
@@ -131,7 +131,7 @@ def test_kill_9_midway_leaves_a_creating_record_and_create_again_converges(
 def test_a_failed_rerun_keeps_what_an_earlier_run_made_and_marks_the_record_failed(
     shortcut_cli: CLI, central_only: Path, deleted_afterwards: None
 ) -> None:
-    set_emulator_faults({"edge-b": {"connected": "hang"}})  # edge-b's Connection never comes up
+    set_faults({"edge-b": {"connected": "hang"}})  # edge-b's Connection never comes up
     made = shortcut_cli("create", "edge-a", "edge-b", "--no-wait", "-q")
     assert made.returncode == ExitCode.SUCCESS, made.stderr
     rerun = shortcut_cli("create", "edge-a", "edge-b", "--timeout", "10s", "-q")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,8 +18,8 @@ import pytest
 import yaml
 from kubernetes import client
 from kubernetes.client import ApiClient
-from kubernetes.client.exceptions import ApiException
 
+from lab import admission
 from lab.cluster import Lab
 from lab.workloads import list_workloads, offload, remove
 from liqoshortcut.core.routing import ROUTED_BY, USE_DIRECT_CONNECTIONS
@@ -35,6 +34,8 @@ Clients = Callable[[str], ApiClient]
 KEY = "edge-a--edge-b"  # the shortcut's name: create's key in the routed-by mark
 OURS = {USE_DIRECT_CONNECTIONS: "true", ROUTED_BY: KEY}
 BOTH_EDGES = {"edge-a": 1, "edge-b": 1}
+MERGE_PATCH = "application/merge-patch+json"
+MARKS = "no marks"  # what central says when it refuses our mark on a Service
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def annotate(kube: Clients, service: str, values: dict[str, str]) -> None:
         name,
         namespace,
         {"metadata": {"annotations": values}},
-        _content_type="application/merge-patch+json",
+        _content_type=MERGE_PATCH,
     )
 
 
@@ -248,7 +249,7 @@ def test_the_dry_run_carries_the_policy_into_a_resource_the_api_server_accepts(
 def refuse_marking(kube: Clients) -> Iterator[Callable[[str], None]]:
     """Make central refuse to put our mark on one Service (a real ValidatingAdmissionPolicy)."""
     made: list[str] = []
-    api = client.AdmissionregistrationV1Api(kube("central"))
+    central = kube("central")
 
     def refuse(service: str) -> None:
         namespace, name = service.split("/")
@@ -258,48 +259,20 @@ def refuse_marking(kube: Clients) -> Iterator[Callable[[str], None]]:
             f"has(object.metadata.annotations) && '{ROUTED_BY}' in object.metadata.annotations"
         )
         rule = {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["UPDATE"]}
-        api.create_validating_admission_policy(
-            client.V1ValidatingAdmissionPolicy.model_validate(
-                {
-                    "metadata": {"name": policy_name},
-                    "spec": {
-                        "failurePolicy": "Fail",
-                        "matchConstraints": {
-                            "resourceRules": [{**rule, "resources": ["services"]}]
-                        },
-                        "validations": [{"expression": f"!({marked})", "message": "no marks"}],
-                    },
-                }
-            )
-        )
+        admission.refuse(central, policy_name, [{**rule, "resources": ["services"]}], marked, MARKS)
         made.append(policy_name)
-        api.create_validating_admission_policy_binding(
-            client.V1ValidatingAdmissionPolicyBinding.model_validate(
-                {
-                    "metadata": {"name": policy_name},
-                    "spec": {"policyName": policy_name, "validationActions": ["Deny"]},
-                }
-            )
+        probe = {"metadata": {"annotations": {ROUTED_BY: "probe"}}}
+        admission.wait_until_enforced(
+            lambda: client.CoreV1Api(central).patch_namespaced_service(
+                name, namespace, probe, dry_run="All", _content_type=MERGE_PATCH
+            ),
+            MARKS,
+            "services",
         )
-        core = client.CoreV1Api(kube("central"))
-        deadline = time.monotonic() + 30
-        while True:  # policies take effect a moment later: probe with a dry-run patch
-            try:
-                core.patch_namespaced_service(
-                    name, namespace, {"metadata": {"annotations": {ROUTED_BY: "probe"}}},
-                    dry_run="All", _content_type="application/merge-patch+json",
-                )  # fmt: skip
-            except ApiException as error:
-                if "no marks" in str(error.body):
-                    return
-                raise
-            assert time.monotonic() < deadline, "the admission policy never took effect"
-            time.sleep(0.2)
 
     yield refuse
     for policy_name in made:
-        api.delete_validating_admission_policy_binding(policy_name)
-        api.delete_validating_admission_policy(policy_name)
+        admission.withdraw(central, policy_name)
 
 
 def test_an_annotation_refused_midway_rolls_back_the_annotations_and_the_shortcut(
@@ -317,7 +290,7 @@ def test_an_annotation_refused_midway_rolls_back_the_annotations_and_the_shortcu
     assert result.returncode == ExitCode.FAILED, result.stderr
     last = result.stderr.splitlines()[-1]
     assert last.startswith("error: ")
-    assert "no marks" in last
+    assert MARKS in last
     assert last.endswith("everything this run created was removed")
     assert f"route Service {first} over the shortcut: done" in result.stderr
     assert f"restore the annotations of Service {first}: rollback" in result.stderr

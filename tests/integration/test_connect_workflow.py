@@ -16,7 +16,8 @@ from kubernetes import client
 from kubernetes.client import ApiClient
 
 from lab import build
-from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
+from lab.cluster import Lab, kubeconfig_path
+from lab.faults import clear_faults, set_faults
 from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.errors import PreconditionFailed, WorkflowFailed
 from liqoshortcut.kube.kubeconfig import load_kubeconfig
@@ -97,7 +98,7 @@ def shortcut(lab: Lab) -> Iterator[Preflight]:
         settings=GatewaySettings(),
     )
     yield made
-    set_emulator_faults({})
+    clear_faults()
     disconnect_all(made)
 
 
@@ -132,6 +133,8 @@ def test_disconnect_leaves_the_edges_as_they_were_before_connect(
     [
         ("edge-a", "configuration", "hang"),
         ("edge-b", "configuration", "fail"),
+        ("edge-b", "gateway-server", "hang"),
+        ("edge-a", "gateway-client", "fail"),
         ("edge-b", "gateway-pod", "hang"),
         ("edge-b", "server-endpoint", "hang"),
         ("edge-a", "gateway-pod", "fail"),
@@ -145,10 +148,10 @@ def test_a_step_that_fails_or_hangs_rolls_back_to_the_state_before(
     shortcut: Preflight, kube: Callable[[str], ApiClient], cluster: str, step: str, mode: str
 ) -> None:
     before = state(kube)
-    set_emulator_faults({cluster: {step: mode}})
+    set_faults({cluster: {step: mode}})
     with pytest.raises(WorkflowFailed, match="everything this run created was removed"):
         connect_run(shortcut, 8, discard)
-    set_emulator_faults({})
+    clear_faults()
     assert settle(kube, before) == before
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from kubernetes.client import ApiClient
 
-from lab.cluster import Lab, kubeconfig_path, set_emulator_faults
+from lab.cluster import Lab, kubeconfig_path
+from lab.faults import clear_faults, set_faults
 from liqoshortcut.errors import ExitCode
 from tests.integration.runs import create_running, wait_for_line
 from tests.integration.snapshots import settled, snapshot
@@ -64,7 +65,7 @@ def test_a_create_killed_mid_run_leaves_no_key_nor_certificate_in_its_tmpdir(
     before = snapshot(kube)
     tmpdir = fresh_tmpdir(tmp_path)
     stderr_path = tmp_path / "stderr"
-    set_emulator_faults({"edge-b": {"gateway-pod": "hang"}})
+    set_faults({"edge-b": {"gateway-pod": "hang"}})
     try:
         with create_running(stderr_path, env={"TMPDIR": str(tmpdir)}) as run:
             # All three clients are in use by now: the run waits for the server's gateway pod.
@@ -75,7 +76,7 @@ def test_a_create_killed_mid_run_leaves_no_key_nor_certificate_in_its_tmpdir(
             assert run.wait(timeout=90) == ended
         assert credentials_left(tmpdir) == []
     finally:
-        set_emulator_faults({})
+        clear_faults()
         # A killed run cannot roll back: delete removes what it made (nothing after a SIGHUP).
         cleanup = cli_with_tmpdir(tmpdir, "delete", "edge-a", "edge-b", "-y")
     assert cleanup.returncode == ExitCode.SUCCESS, cleanup.stderr

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from kubernetes.client import ApiClient
 
-from lab.cluster import Lab, set_emulator_faults
+from lab.cluster import Lab
 from lab.emulator import kube as k
 from lab.emulator.kube import Kube, Obj
+from lab.faults import clear_faults, set_faults
 from lab.liqo_baseline import install_baseline
 from lab.workloads import WORKLOAD_LABEL, list_workloads, offload, remove
 
@@ -198,7 +199,7 @@ def shortcut_a_b(shortcut_cli: Callable[..., subprocess.CompletedProcess[str]]) 
         assert created.returncode == 0, created.stderr
         yield
     finally:
-        set_emulator_faults({})
+        clear_faults()
         deleted = shortcut_cli("delete", "edge-a", "edge-b", "-q")
         assert deleted.returncode == 0, deleted.stderr
 
@@ -211,7 +212,7 @@ def test_a_per_peer_fault_sends_only_that_connection_to_error(
     for cluster, remote in [("edge-a", "edge-b"), *others]:
         wait_for(f"{cluster}'s Connection to {remote} Connected", connected(kube, cluster, remote))
 
-    set_emulator_faults({"edge-a": {"peers": {"edge-b": {"connected": "fail"}}}})
+    set_faults({"edge-a": {"peers": {"edge-b": {"connected": "fail"}}}})
     wait_for(
         "edge-a -> edge-b Error", lambda: status_of(kube, "edge-a", "edge-b")["value"] == "Error"
     )
@@ -225,7 +226,7 @@ def test_a_per_peer_fault_sends_only_that_connection_to_error(
     # A pinned latency: the Connection coming back writes it at once; one that stayed Connected
     # shows it at its next refresh (Liqo's 10 s update interval, plus a 1 s pass; a little slack
     # for a loaded machine).
-    set_emulator_faults({"edge-a": {"latency": "7ms", "peers": {"edge-b": {"latency": "5ms"}}}})
+    set_faults({"edge-a": {"latency": "7ms", "peers": {"edge-b": {"latency": "5ms"}}}})
     pinned = time.monotonic()
     wait_for(
         "edge-a -> edge-b Connected at 5ms",

@@ -15,7 +15,8 @@ import pytest
 from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi, V1Namespace, V1ObjectMeta
 from kubernetes.client.exceptions import ApiException
 
-from lab.cluster import Lab, set_emulator_faults
+from lab.cluster import Lab
+from lab.faults import clear_faults
 from liqoshortcut.core.model import API_GROUP, API_VERSION, KIND, PLURAL
 from tests.integration.conftest import Kubectl
 from tests.integration.operator_run import (
@@ -88,7 +89,7 @@ def operator_args() -> list[str]:
 def operator(
     identity: Path, namespace: str, edge_tokens: dict[str, str], operator_args: list[str]
 ) -> Iterator[OperatorThread]:
-    set_emulator_faults({})
+    clear_faults()
     running = OperatorThread(
         ["--kubeconfig", str(identity), "-n", namespace, "--resync", RESYNC, *operator_args]
     ).start()
@@ -98,7 +99,7 @@ def operator(
 
 @pytest.fixture
 def before(lab: Lab, kube: Callable[[str], ApiClient], edge_tokens: dict[str, str]) -> Snapshot:
-    set_emulator_faults({})
+    clear_faults()
     return snapshot(kube)
 
 

@@ -23,7 +23,8 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi
 
-from lab.cluster import Lab, set_emulator_faults
+from lab.cluster import Lab
+from lab.faults import clear_faults, set_faults
 from liqoshortcut.core.drift import drifted_fields
 from liqoshortcut.core.model import API_VERSION, KIND
 from liqoshortcut.core.plan import placeholders
@@ -296,7 +297,7 @@ def test_an_operator_killed_midway_is_replaced_and_converges_without_duplicates(
     kube: Callable[[str], ApiClient],
     tmp_path: Path,
 ) -> None:
-    set_emulator_faults({"edge-a": {"gateway-pod": "hang"}})  # the client's pod never gets ready
+    set_faults({"edge-a": {"gateway-pod": "hang"}})  # the client's pod never gets ready
     log = tmp_path / "operator.log"
     args = ["--kubeconfig", str(identity), "-n", namespace, "--resync", RESYNC]
     with log.open("w") as output:
@@ -316,7 +317,7 @@ def test_an_operator_killed_midway_is_replaced_and_converges_without_duplicates(
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
-        set_emulator_faults({})
+        clear_faults()
     second = OperatorThread(args).start()
     try:
         shortcuts.until("Ready after the restart", ready_at(1), timeout=120)

@@ -18,7 +18,8 @@ import pytest
 from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api, CustomObjectsApi
 
 from lab import workloads
-from lab.cluster import Lab, context_kubeconfig, kubeconfig_path, set_emulator_faults
+from lab.cluster import Lab, context_kubeconfig, kubeconfig_path
+from lab.faults import clear_faults, set_faults
 from liqoshortcut.core.observed import latency_seconds
 from liqoshortcut.core.routing import ROUTED_BY, USE_DIRECT_CONNECTIONS
 from liqoshortcut.kube import traffic
@@ -209,7 +210,7 @@ def test_a_dropped_connection_sends_services_to_the_hub_in_bound_and_back_after_
     namespace: str,
     apps: str,
 ) -> None:
-    set_emulator_faults({"edge-a": {"peers": {"edge-b": {"connected": "fail"}}}})
+    set_faults({"edge-a": {"peers": {"edge-b": {"connected": "fail"}}}})
     unhealthy = until(
         "edge-a's Connection in Error",
         lambda: connection_state(kube, "edge-a", "edge-b") == "Error",
@@ -227,7 +228,7 @@ def test_a_dropped_connection_sends_services_to_the_hub_in_bound_and_back_after_
     assert "edge-a's Connection is Error" in hub["why"]
     assert annotations_of(kube, apps, "foreign") == FOREIGN
 
-    set_emulator_faults({})
+    clear_faults()
     healthy = until(
         "edge-a's Connection Connected again",
         lambda: connection_state(kube, "edge-a", "edge-b") == "Connected",
@@ -251,7 +252,7 @@ def test_a_dropped_connection_sends_services_to_the_hub_in_bound_and_back_after_
 def test_a_latency_that_stops_advancing_is_unhealthy(
     direct: Resource, shortcuts: Shortcuts, kube: Callable[[str], ApiClient], apps: str
 ) -> None:
-    set_emulator_faults({"edge-b": {"peers": {"edge-a": {"connected": "hang"}}}})
+    set_faults({"edge-b": {"peers": {"edge-a": {"connected": "hang"}}}})
     until(
         "both on the hub",
         lambda: not routed(kube, apps, "both"),
@@ -266,7 +267,7 @@ def test_a_latency_that_stops_advancing_is_unhealthy(
 
     # A round patches the Services first and the status after them: one round at most.
     until("the status saying why", says_stale, timeout=10)
-    set_emulator_faults({})
+    clear_faults()
     until("both routed again", lambda: routed(kube, apps, "both"), timeout=60)
 
 
@@ -277,7 +278,7 @@ def test_auto_keeps_the_hub_while_direct_is_slower_and_goes_direct_once_clearly_
         edge: {"peers": {peer: {"latency": "5ms"}}}
         for edge, peer in (("edge-a", "edge-b"), ("edge-b", "edge-a"))
     }
-    set_emulator_faults(slow)
+    set_faults(slow)
     shortcuts.apply(spec_for(traffic={**SELECTED, "path": "Auto"}))
 
     def figures(direct: Callable[[float], bool]) -> Callable[[Resource], bool]:
@@ -304,7 +305,7 @@ def test_auto_keeps_the_hub_while_direct_is_slower_and_goes_direct_once_clearly_
         edge: {"peers": {peer: {"latency": "0.5ms"}}}
         for edge, peer in (("edge-a", "edge-b"), ("edge-b", "edge-a"))
     }
-    set_emulator_faults(fast)
+    set_faults(fast)
     now_direct = shortcuts.until("Auto going direct", active, timeout=60)
     assert now_direct["status"]["traffic"]["choice"] == "Direct"
     assert figures(lambda s: s <= 0.001)(now_direct)

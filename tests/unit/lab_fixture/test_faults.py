@@ -1,11 +1,13 @@
-"""The emulator's fault switches: a peer entry wins over its cluster's entry, which wins over "*",
-and what a gateway cannot do per peer is refused with the reason."""
+"""The fault switches: a peer entry wins over its cluster's entry, which wins over "*", what a
+gateway cannot do per peer is refused with the reason, and on real controllers each of their steps
+maps to a stopped process or a refused write."""
 
 from __future__ import annotations
 
 import pytest
 
 from lab.emulator.faults import parse_faults
+from lab.faults import RealFaults, real_faults
 
 
 def test_a_peer_entry_targets_only_the_connections_toward_that_peer() -> None:
@@ -66,3 +68,29 @@ def test_a_peer_entry_leaves_the_cluster_s_other_steps_as_they_were() -> None:
 def test_a_malformed_fault_is_refused_naming_where(document: object, complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         parse_faults(document)
+
+
+@pytest.mark.parametrize(
+    ("steps", "stopped", "refused"),
+    [
+        ({"configuration": "hang"}, {"liqo-controller-manager"}, set()),
+        ({"configuration": "fail"}, set(), {"configuration"}),
+        (
+            {"gateway-server": "hang", "gateway-client": "fail", "keys": "hang"},
+            set(),
+            {"gateway-server", "gateway-client", "keys"},
+        ),
+        ({"gateway-pod": "hang", "connected": "fail", "latency": "5ms"}, set(), set()),
+    ],
+    ids=[
+        "a hung configuration stops the controller-manager",
+        "a failed configuration refuses its Networks",
+        "a gateway or keys step hangs or fails by the refusal of its object",
+        "the gateway pods' steps are left to the emulator",
+    ],
+)
+def test_real_controllers_are_stopped_or_refused_for_their_own_steps_only(
+    steps: dict[str, str], stopped: set[str], refused: set[str]
+) -> None:
+    real = real_faults(parse_faults({"edge-a": steps}).for_cluster("edge-a"))
+    assert real == RealFaults(frozenset(stopped), frozenset(refused))

@@ -1,0 +1,195 @@
+"""Make one step of Liqo's connect sequence hang or fail on one cluster, whatever the lab mode.
+
+Tests say "this step hangs (or fails) on that cluster" here, once, in the fault switches' format
+(lab/FIDELITY.md, "Fault switches"). The emulator reads the switches from a file, and in real mode
+still plays the gateway pods' steps from it. Liqo's real controller-manager reads no such file, so
+with ``LAB_LIQO=real`` its steps are made to hang or fail from outside, as they would on a real
+cluster: a stopped process (SIGSTOP, like a frozen pod) or an admission policy that refuses the
+controller's write (like a site's policy engine). Clearing the switches resumes every process and
+withdraws every policy made here, so a test's teardown leaves the lab as it found it.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client import ApiClient
+
+from lab import admission
+from lab.cluster import ClusterState, LabState, set_emulator_faults, signal_group
+from lab.emulator.faults import ClusterFaults, parse_faults
+from lab.kubeclient import api_client
+
+FAULT_LABEL = "lab.liqo-shortcut.io/fault"  # on the policies made here: the step they fail
+PROBE_NAMESPACE = "default"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The create of Liqo's controller-manager that a policy refuses to fail a step: objects of
+    ``plural`` that carry the label ``label``. ``probe_spec`` is the smallest spec the API server
+    accepts, since a dry-run probe passes schema validation before it meets the policy."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    label: str
+    probe_spec: dict[str, Any]
+
+
+# The first write of each step on Liqo v1.2.0's code path (lab/FIDELITY.md says what Liqo shows).
+REFUSALS: dict[str, Refusal] = {
+    # configuration/network.go EnsureNetwork: one Network per remote CIDR, before any status
+    "configuration": Refusal(
+        "ipam.liqo.io",
+        "v1alpha1",
+        "Network",
+        "networks",
+        "configuration.liqo.io/cidr-type",
+        {"cidr": "10.255.0.0/16"},
+    ),
+    # server-operator and client-operator: the WgGateway* rendered from the template
+    "gateway-server": Refusal(
+        "networking.liqo.io",
+        "v1beta1",
+        "WgGatewayServer",
+        "wggatewayservers",
+        "liqo.io/remote-cluster-id",
+        {"deployment": {}, "service": {}},
+    ),
+    "gateway-client": Refusal(
+        "networking.liqo.io",
+        "v1beta1",
+        "WgGatewayClient",
+        "wggatewayclients",
+        "liqo.io/remote-cluster-id",
+        {"deployment": {}},
+    ),
+    # wireguard/utils.go ensureKeysSecret, through pkg/gateway/tunnel/wireguard CreateKeysSecret
+    "keys": Refusal("", "v1", "Secret", "secrets", "networking.liqo.io/gateway-resource", {}),
+}
+# A configuration that hangs: the controller-manager is stopped. Stopping the IPAM instead hangs
+# only the remapping of new CIDRs: the Configuration controller still rewrites a status from
+# Networks already remapped, and the acquire that waited completes on resume for a Network the
+# rollback is deleting, leaving its CIDR taken in the IPAM until the next sync.
+STOPPED_BY_HANG = {"configuration": "liqo-controller-manager"}
+
+
+@dataclass(frozen=True)
+class RealFaults:
+    """What one cluster's real Liqo processes are made to do: which are stopped, and which
+    steps' writes are refused."""
+
+    stopped: frozenset[str] = frozenset()
+    refused: frozenset[str] = frozenset()
+
+
+def real_faults(faults: ClusterFaults) -> RealFaults:
+    """The processes to stop and the writes to refuse for one cluster's controller-side faults."""
+    stopped: set[str] = set()
+    refused: set[str] = set()
+    for step, mode in faults.steps.items():
+        # The later steps hang by the refusal too: stopping the controller-manager would hang the
+        # configuration before them, and a refused create is, to anything that waits for the
+        # object, a step never performed (Liqo retries with backoff).
+        if mode == "hang" and step in STOPPED_BY_HANG:
+            stopped.add(STOPPED_BY_HANG[step])
+        elif step in REFUSALS:
+            refused.add(step)
+    return RealFaults(frozenset(stopped), frozenset(refused))
+
+
+def set_faults(faults: Mapping[str, object]) -> None:
+    """Make the steps ``faults`` names hang or fail from now on, and no others ({} clears them).
+
+    Returns once they are in force: processes stopped, policies enforced, the emulator's file
+    written (it re-reads it at once). Raises ValueError, changing nothing, on a malformed entry.
+    """
+    parsed = parse_faults(faults)
+    set_emulator_faults(dict(faults))
+    state = LabState.load()
+    if state is None or state.liqo != "real":
+        return
+    # One cluster at a time would add up each policy's second or so to take effect (or stop).
+    with ThreadPoolExecutor(max_workers=len(state.clusters)) as pool:
+        enforced = [
+            pool.submit(_enforce, cluster, real_faults(parsed.for_cluster(cluster.name)))
+            for cluster in state.clusters
+        ]
+        for done in enforced:
+            done.result()
+
+
+def clear_faults() -> None:
+    """No step hangs or fails any more: every process resumed, every policy withdrawn."""
+    set_faults({})
+
+
+def _enforce(cluster: ClusterState, wanted: RealFaults) -> None:
+    # SIGCONT to a running process does nothing: every stoppable one gets a signal either way.
+    for process in set(STOPPED_BY_HANG.values()):
+        stop = process in wanted.stopped
+        signal_group(cluster.pids[process], signal.SIGSTOP if stop else signal.SIGCONT)
+    api = api_client(cluster.name)
+    policies = client.AdmissionregistrationV1Api(api).list_validating_admission_policy(
+        label_selector=FAULT_LABEL
+    )
+    present = {(p.metadata.labels or {})[FAULT_LABEL] for p in policies.items if p.metadata}
+    for step in sorted(present - wanted.refused):
+        admission.withdraw(api, _policy_name(step))
+        _wait_for_policy(api, cluster.name, step, enforced=False)
+    for step in sorted(wanted.refused - present):
+        refusal = REFUSALS[step]
+        rule = {
+            "apiGroups": [refusal.group],
+            "apiVersions": [refusal.version],
+            "operations": ["CREATE"],
+            "resources": [refusal.plural],
+        }
+        labelled = f"has(object.metadata.labels) && '{refusal.label}' in object.metadata.labels"
+        admission.refuse(
+            api,
+            _policy_name(step),
+            [rule],
+            labelled,
+            _message(cluster.name, step),
+            labels={FAULT_LABEL: step},
+        )
+        _wait_for_policy(api, cluster.name, step, enforced=True)
+
+
+def _policy_name(step: str) -> str:
+    return f"lab-fault-{step}"
+
+
+def _message(cluster: str, step: str) -> str:
+    """What the API server answers the refused controller, so its log says why."""
+    return f"refused by the lab's fault switch: step {step} fails on {cluster}"
+
+
+def _wait_for_policy(api: ApiClient, cluster: str, step: str, *, enforced: bool) -> None:
+    refusal = REFUSALS[step]
+    probe = {
+        "apiVersion": "/".join(filter(None, (refusal.group, refusal.version))),
+        "kind": refusal.kind,
+        "metadata": {"name": "lab-fault-probe", "labels": {refusal.label: "probe"}},
+        **({"spec": refusal.probe_spec} if refusal.probe_spec else {}),
+    }
+
+    def create() -> object:
+        if not refusal.group:  # the keys Secret, the one core kind refused
+            return client.CoreV1Api(api).create_namespaced_secret(
+                PROBE_NAMESPACE, client.V1Secret.model_validate(probe), dry_run="All"
+            )
+        return client.CustomObjectsApi(api).create_namespaced_custom_object(
+            refusal.group, refusal.version, PROBE_NAMESPACE, refusal.plural, probe, dry_run="All"
+        )
+
+    what = f"{refusal.plural} on {cluster}"
+    admission.wait_until_enforced(create, _message(cluster, step), what, enforced=enforced)
