@@ -11,8 +11,9 @@ withdraws every policy made here, so a test's teardown leaves the lab as it foun
 
 from __future__ import annotations
 
+import contextlib
 import signal
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +79,8 @@ REFUSALS: dict[str, Refusal] = {
 # only the remapping of new CIDRs: the Configuration controller still rewrites a status from
 # Networks already remapped, and the acquire that waited completes on resume for a Network the
 # rollback is deleting, leaving its CIDR taken in the IPAM until the next sync.
-STOPPED_BY_HANG = {"configuration": "liqo-controller-manager"}
+CONTROLLER_MANAGER = "liqo-controller-manager"
+STOPPED_BY_HANG = {"configuration": CONTROLLER_MANAGER}
 
 
 @dataclass(frozen=True)
@@ -193,3 +195,20 @@ def _wait_for_policy(api: ApiClient, cluster: str, step: str, *, enforced: bool)
 
     what = f"{refusal.plural} on {cluster}"
     admission.wait_until_enforced(create, _message(cluster, step), what, enforced=enforced)
+
+
+@contextlib.contextmanager
+def liqo_paused(cluster: str) -> Iterator[None]:
+    """Liqo's controller-manager on ``cluster`` stopped inside the block (real mode), so that a
+    test can set a state Liqo would at once write back (a ForeignCluster's role); the emulator
+    never writes what a test sets that way, so emulated mode needs nothing."""
+    state = LabState.load()
+    if state is None or state.liqo != "real":
+        yield
+        return
+    (pid,) = [c.pids[CONTROLLER_MANAGER] for c in state.clusters if c.name == cluster]
+    signal_group(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        signal_group(pid, signal.SIGCONT)

@@ -22,6 +22,7 @@ from kubernetes import client
 from kubernetes.client import ApiClient
 
 from lab.cluster import Lab, kubeconfig_path
+from lab.faults import liqo_paused
 from lab.liqo_baseline import install_baseline
 from liqoshortcut.errors import ExitCode
 from tests.integration.snapshots import snapshot
@@ -41,15 +42,22 @@ def edge_b_cluster_id_configmap(core: client.CoreV1Api) -> Any:
 
 @contextmanager
 def edge_b_not_peered(kube: Kube, tmp_path: Path) -> Iterator[list[str]]:
-    """Central knows edge-b but has no peering with it: its ForeignCluster's role is Unknown."""
+    """Central knows edge-b but has no peering with it: its ForeignCluster's role is Unknown.
+
+    Liqo's controller-manager on central would write the role back at its next reconcile of that
+    ForeignCluster (a refreshed Connection is enough): it is paused meanwhile."""
     custom = client.CustomObjectsApi(kube("central"))
     coordinates = ("core.liqo.io", "v1beta1", "foreignclusters", "edge-b")
 
     def set_role(role: str) -> None:
         custom.patch_cluster_custom_object_status(*coordinates, {"status": {"role": role}})
 
-    set_role("Unknown")
-    yield []
+    with liqo_paused("central"):
+        set_role("Unknown")
+        try:
+            yield []
+        finally:
+            set_role("Provider")
 
 
 @contextmanager
