@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -46,6 +46,9 @@ from lab.topology import (
     liqo_mode_from_env,
     topology_from_env,
 )
+
+if TYPE_CHECKING:
+    from kubernetes.client import CustomObjectsApi
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 90.0  # seconds; a cold kube-apiserver on 2 busy cores takes about 10
@@ -621,15 +624,18 @@ class Lab:
             plane.start_liqo(runtime, spec)
         for plane in planes:
             _wait(f"{plane.state.name}'s liqo-controller-manager /readyz", plane.liqo_ready)
-        _wait("central's ForeignClusters to say Provider", self._providers_known)
-
-    def _providers_known(self) -> bool:
         from kubernetes.client import CustomObjectsApi
 
         from lab.kubeclient import api_client  # imports this module for the lab's paths
 
-        custom = CustomObjectsApi(api_client(self.topology.consumer.name))
-        listing: dict[str, Any] = custom.list_cluster_custom_object(  # type: ignore[assignment]
+        central = CustomObjectsApi(api_client(self.topology.consumer.name))  # one for every poll
+        _wait(
+            "central's ForeignClusters to say Provider",
+            functools.partial(self._providers_known, central),
+        )
+
+    def _providers_known(self, central: CustomObjectsApi) -> bool:
+        listing: dict[str, Any] = central.list_cluster_custom_object(  # type: ignore[assignment]
             "core.liqo.io", "v1beta1", "foreignclusters"
         )
         roles = {

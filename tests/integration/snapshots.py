@@ -2,7 +2,8 @@
 
 Every Liqo networking object, ForeignCluster, namespace and ConfigMap, with the uid and the
 resourceVersion it was read at: a run that recreated or touched an object shows up as a
-difference, not only one that left something behind.
+difference, not only one that left something behind. What Liqo itself keeps rewriting is read by
+uid alone (`BY_UID_KINDS`): a run that recreated it or left it behind still shows.
 
 One exception, Liqo's own doing and named rather than hidden: Liqo's controller-manager makes on
 an edge a ForeignCluster for every cluster a network peering names (role Unknown: no peering
@@ -27,15 +28,18 @@ LIQO_KINDS = (
     ("networking.liqo.io", "v1beta1", "gatewayservers"),
     ("networking.liqo.io", "v1beta1", "gatewayclients"),
     ("networking.liqo.io", "v1beta1", "publickeies"),
-    ("networking.liqo.io", "v1beta1", "connections"),
     ("networking.liqo.io", "v1beta1", "wggatewayservertemplates"),
     ("networking.liqo.io", "v1beta1", "wggatewayclienttemplates"),
-    FOREIGN_CLUSTERS,
 )
-# What Liqo's own controllers derive from a peering (the gateways' WireGuard objects, IPAM, the
-# internal network, remapping) and remove with it through the garbage collector; compared by uid
-# only, as Liqo keeps rewriting some of them. On an emulated lab most of them never exist.
-DERIVED_KINDS = (
+BY_UID_KINDS = (
+    # Latency refreshes constantly.
+    ("networking.liqo.io", "v1beta1", "connections"),
+    # Liqo rewrites the status as its checks of the peer change (an edge's API server that stops
+    # and comes back).
+    FOREIGN_CLUSTERS,
+    # What Liqo's own controllers derive from a peering (the gateways' WireGuard objects, IPAM,
+    # the internal network, remapping) and remove with it through the garbage collector. On an
+    # emulated lab most of them never exist.
     ("networking.liqo.io", "v1beta1", "wggatewayservers"),
     ("networking.liqo.io", "v1beta1", "wggatewayclients"),
     ("networking.liqo.io", "v1beta1", "internalfabrics"),
@@ -69,27 +73,21 @@ def left_by_liqo(kube: Callable[[str], ApiClient]) -> set[tuple[str, str]]:
 
 
 def snapshot(kube: Callable[[str], ApiClient]) -> Snapshot:
-    """What each cluster holds; by uid only what Liqo keeps rewriting: Connections (latency),
-    ForeignClusters (status) and what it derives from a peering."""
+    """What each cluster holds, ``BY_UID_KINDS`` by uid only."""
     found: Snapshot = {}
     for name in CLUSTERS:
         api = kube(name)
         custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
         objects: set[tuple[str, str, str]] = set()
-        for group, version, plural in LIQO_KINDS + DERIVED_KINDS:
-            listing: dict[str, Any] = custom.list_cluster_custom_object(group, version, plural)  # type: ignore[assignment]
+        for kind in LIQO_KINDS + BY_UID_KINDS:
+            listing: dict[str, Any] = custom.list_cluster_custom_object(*kind)  # type: ignore[assignment]
             for item in listing["items"]:
-                if plural == "foreignclusters" and _made_by_liqo_for_a_peering(item):
+                if kind == FOREIGN_CLUSTERS and _made_by_liqo_for_a_peering(item):
                     continue  # Liqo's, moving with every peering: see left_by_liqo
                 meta = item["metadata"]
                 where = f"{meta.get('namespace', '')}/{meta['name']}"
-                # Liqo rewrites a ForeignCluster's status as its checks of the peer change (an
-                # edge's API server that stops and comes back): by uid too.
-                by_uid = plural in ("connections", "foreignclusters") or (
-                    (group, version, plural) in DERIVED_KINDS
-                )
-                version_read = "" if by_uid else f"@{meta['resourceVersion']}"
-                objects.add((plural, where, meta["uid"] + version_read))
+                version_read = "" if kind in BY_UID_KINDS else f"@{meta['resourceVersion']}"
+                objects.add((kind[2], where, meta["uid"] + version_read))
         for ns in core.list_namespace().items:
             assert ns.metadata is not None
             objects.add(("namespaces", str(ns.metadata.name), str(ns.metadata.uid)))
