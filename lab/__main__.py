@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lab = Lab()
     if args.command == "build":
-        binaries = build.all_binaries(real_liqo=lab.liqo == "real")
+        binaries = build.all_binaries(
+            real_liqo=lab.liqo == "real", real_datapath=lab.carrier == "real"
+        )
         helm = build.helm_binary()  # not the lab's: the chart tests', built here so no test waits
         print(f"lab: binaries ready in {binaries.kube_apiserver.parent}, {helm}", file=sys.stderr)
     elif args.command == "up":

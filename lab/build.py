@@ -87,6 +87,7 @@ def _build_into(target: Path, module_dir: Path, packages: dict[str, str], ldflag
 LIQO_RUNTIME_PACKAGES = {
     "liqo-controller-manager": f"{LIQO_MODULE}/cmd/liqo-controller-manager",
     "ipam": f"{LIQO_MODULE}/cmd/ipam",
+    "webhook": f"{LIQO_MODULE}/cmd/webhook",
 }
 
 
@@ -133,6 +134,22 @@ def liqo_runtime_binaries() -> dict[str, Path]:
     return {name: built_dir / name for name in LIQO_RUNTIME_PACKAGES}
 
 
+# Liqo's gateway containers (LAB_DATAPATH=real): the lab runs them as processes in one network
+# namespace per gateway pod, with WireGuard in userspace (the chart's implementation=userspace).
+LIQO_GATEWAY_PACKAGES = {
+    "gateway": f"{LIQO_MODULE}/cmd/gateway",
+    "wireguard": f"{LIQO_MODULE}/cmd/gateway/wireguard",
+}
+
+
+def liqo_gateway_binaries() -> dict[str, Path]:
+    """The gateway pod's gateway and wireguard containers at the pinned release; built once."""
+    built_dir = cache_root() / f"liqo-gateway-{LIQO_VERSION}"
+    if not all((built_dir / name).is_file() for name in LIQO_GATEWAY_PACKAGES):
+        _build_into(built_dir, TOOLS / "liqo", LIQO_GATEWAY_PACKAGES, "-s -w")
+    return {name: built_dir / name for name in LIQO_GATEWAY_PACKAGES}
+
+
 def liqo_module_dir() -> Path:
     """The pinned Liqo module's source tree in the Go module cache (read-only)."""
     info = json.loads(
@@ -173,9 +190,12 @@ def helm_binary() -> Path:
     return built_dir / "helm"
 
 
-def all_binaries(*, real_liqo: bool) -> LabBinaries:
-    """What a lab needs; Liqo's controllers only for a lab that runs them (``real_liqo``)."""
+def all_binaries(*, real_liqo: bool, real_datapath: bool = False) -> LabBinaries:
+    """What a lab needs; Liqo's controllers only for a lab that runs them (``real_liqo``), and
+    Liqo's gateways (the emulator finds them in the cache) for a real data path."""
     kube = kube_binaries()
+    if real_datapath:
+        liqo_gateway_binaries()
     return LabBinaries(
         etcd=kube["etcd"],
         kube_apiserver=kube["kube-apiserver"],

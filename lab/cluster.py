@@ -36,13 +36,23 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from lab import build, liqo_auth
-from lab.liqo_baseline import IPAM_PORT, controller_manager_args, ipam_args
+from lab.datapath import netns
+from lab.liqo_baseline import (
+    IPAM_PORT,
+    controller_manager_args,
+    ipam_args,
+    register_webhooks,
+    unregister_webhooks,
+    webhook_args,
+)
 from lab.pki import ClusterPKI, KeyPair
 from lab.topology import (
     LIQO_NAMESPACE,
     ClusterSpec,
+    DatapathMode,
     LiqoMode,
     Topology,
+    datapath_mode_from_env,
     liqo_mode_from_env,
     topology_from_env,
 )
@@ -55,7 +65,7 @@ STARTUP_TIMEOUT = 90.0  # seconds; a cold kube-apiserver on 2 busy cores takes a
 # The lab has no kubelets, so nothing heartbeats: node lifecycle would taint and evict everything.
 DISABLED_CONTROLLERS = ("node-lifecycle-controller",)
 # What ``ClusterControlPlane.start_liqo`` runs per cluster in real mode, by their names in pids.
-LIQO_PROCESSES = ("ipam", "liqo-controller-manager")
+LIQO_PROCESSES = ("ipam", "liqo-controller-manager", "webhook")
 
 
 def lab_dir() -> Path:
@@ -108,6 +118,7 @@ class LabState:
     clusters: list[ClusterState]
     emulator_pid: int | None = None
     liqo: LiqoMode = "emulated"
+    datapath: DatapathMode = "emulated"
 
     def save(self) -> None:
         (lab_dir() / "state.json").write_text(json.dumps(asdict(self), indent=2))
@@ -122,6 +133,7 @@ class LabState:
             clusters=[ClusterState(**c) for c in raw["clusters"]],
             emulator_pid=raw.get("emulator_pid"),
             liqo=raw.get("liqo", "emulated"),
+            datapath=raw.get("datapath", "emulated"),
         )
 
     def all_pids(self) -> list[int]:
@@ -327,7 +339,17 @@ class ClusterControlPlane:
             yaml.safe_dump(self.kubeconfig_for(f"{self.state.name}-admin", self.pair("admin")))
         )
         kubeconfig.chmod(0o600)
-        ports = {name: _free_port() for name in ("ipam", "metrics", "health")}
+        ports = {
+            name: _free_port()
+            for name in (
+                "ipam",
+                "metrics",
+                "health",
+                "webhook",
+                "webhook-metrics",
+                "webhook-health",
+            )
+        }
         self.state.liqo_ports = ports
         pod = {
             "CLUSTER_ID": spec.name,
@@ -357,15 +379,47 @@ class ClusterControlPlane:
             self.dir,
             env,
         )
+        self.state.pids["webhook"] = _spawn(
+            "webhook",
+            _restarted("webhook", [str(binaries["webhook"]), *self._webhook_args(spec, pod)]),
+            self.dir,
+            # controller-runtime serves the certificates of $TMPDIR/k8s-webhook-server/...
+            env | {"TMPDIR": str(self._webhook_certificates().parent.parent)},
+        )
+
+    def _webhook_args(self, spec: ClusterSpec, pod: dict[str, str]) -> list[str]:
+        ports = self.state.liqo_ports
+        return [_expand(a, pod) for a in webhook_args(spec)] + [
+            f"--webhook-port={ports['webhook']}",
+            f"--metrics-address=127.0.0.1:{ports['webhook-metrics']}",
+            f"--health-probe-address=127.0.0.1:{ports['webhook-health']}",
+        ]
+
+    def _webhook_certificates(self) -> Path:
+        """The API server's serving pair (same CA, 127.0.0.1 in its SANs) as the webhook's."""
+        certs = self.dir / "webhook" / "k8s-webhook-server" / "serving-certs"
+        certs.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.pki_dir / "apiserver.crt", certs / "tls.crt")
+        shutil.copyfile(self.pki_dir / "apiserver.key", certs / "tls.key")
+        (certs / "tls.key").chmod(0o600)
+        return certs
+
+    @property
+    def webhook_url(self) -> str:
+        return f"https://127.0.0.1:{self.state.liqo_ports['webhook']}"
 
     def liqo_ready(self) -> bool:
-        """Liqo's controller-manager answers its readiness probe (it connects to the IPAM first)."""
-        url = f"http://127.0.0.1:{self.state.liqo_ports['health']}/readyz"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                return bool(answer.status == 200)
-        except OSError:
-            return False
+        """Liqo's controller-manager (which connects to the IPAM first) and webhook answer their
+        readiness probes."""
+        for probe in ("health", "webhook-health"):
+            url = f"http://127.0.0.1:{self.state.liqo_ports[probe]}/readyz"
+            try:
+                with urllib.request.urlopen(url, timeout=2) as answer:
+                    if answer.status != 200:
+                        return False
+            except OSError:
+                return False
+        return True
 
     def ready(self) -> bool:
         try:
@@ -470,14 +524,26 @@ def _wait(what: str, predicate: Callable[[], bool], timeout: float = STARTUP_TIM
 class Lab:
     """The whole lab: every cluster of the topology, the shared kubeconfig and the emulator."""
 
-    def __init__(self, topology: Topology | None = None, liqo: LiqoMode | None = None) -> None:
+    def __init__(
+        self,
+        topology: Topology | None = None,
+        liqo: LiqoMode | None = None,
+        datapath: DatapathMode | None = None,
+    ) -> None:
         self.topology = topology or topology_from_env()
         self.liqo: LiqoMode = liqo or liqo_mode_from_env()
+        self.datapath: DatapathMode = datapath or datapath_mode_from_env()
+
+    @property
+    def carrier(self) -> DatapathMode:
+        """The data path the lab runs: Liqo's gateways need Liqo's controllers (their routes and
+        firewall rules), so emulated controllers mean an emulated data path."""
+        return self.datapath if self.liqo == "real" else "emulated"
 
     def running(self) -> bool:
-        """Every process alive and every API server ready, in the Liqo mode asked for."""
+        """Every process alive and every API server ready, in the modes asked for."""
         state = _running_state()
-        return state is not None and state.liqo == self.liqo
+        return state is not None and (state.liqo, state.datapath) == (self.liqo, self.carrier)
 
     def up(self) -> bool:
         """Start the lab; returns False when it already runs, switched to the Liqo mode asked for
@@ -486,7 +552,9 @@ class Lab:
         if state is not None:
             self._switch(state, self.liqo)
             return False
-        binaries = build.all_binaries(real_liqo=self.liqo == "real")
+        binaries = build.all_binaries(
+            real_liqo=self.liqo == "real", real_datapath=self.carrier == "real"
+        )
         try:
             self._start(binaries)
         except RuntimeError as error:
@@ -506,6 +574,7 @@ class Lab:
                 for spec in self.topology.clusters
             ],
             liqo=self.liqo,
+            datapath=self.carrier,
         )
         planes = [ClusterControlPlane(c) for c in state.clusters]
         try:
@@ -628,6 +697,10 @@ class Lab:
 
         from lab.kubeclient import api_client  # imports this module for the lab's paths
 
+        for plane in planes:
+            ca_bundle = base64.b64encode((plane.pki_dir / "ca.crt").read_bytes()).decode()
+            register_webhooks(api_client(plane.state.name), plane.webhook_url, ca_bundle)
+
         central = CustomObjectsApi(api_client(self.topology.consumer.name))  # one for every poll
         _wait(
             "central's ForeignClusters to say Provider",
@@ -661,6 +734,46 @@ class Lab:
         finally:
             self.switch(before)
 
+    def carrying(self, mode: DatapathMode) -> contextlib.AbstractContextManager[None]:
+        """The gateway pods' packets carried by ``mode`` inside the block (see ``carrier``)."""
+        return self._with_datapath(mode)
+
+    @contextlib.contextmanager
+    def _with_datapath(self, mode: DatapathMode) -> Iterator[None]:
+        before = self.datapath
+        self.switch_datapath(mode)
+        try:
+            yield
+        finally:
+            self.switch_datapath(before)
+
+    def switch_datapath(self, mode: DatapathMode) -> None:
+        """Have ``mode`` carry the gateway pods' packets on the running lab from now on: only the
+        emulator restarts (it runs the real gateways), the clusters keep everything."""
+        state = _running_state()
+        if state is None:
+            raise RuntimeError("lab: not running: start it with `python -m lab up`")
+        self.datapath = mode
+        if state.datapath == self.carrier:
+            return
+        started = time.monotonic()
+        if state.emulator_pid is not None:
+            _stop([state.emulator_pid])
+        state.emulator_pid, state.datapath = None, self.carrier
+        state.save()
+        self._ensure_gateway_binaries()
+        state.emulator_pid = self._start_emulator()
+        state.save()
+        print(
+            f"lab: data path now {describe_datapath(self.carrier)} "
+            f"({time.monotonic() - started:.1f}s)",
+            file=sys.stderr,
+        )
+
+    def _ensure_gateway_binaries(self) -> None:
+        if self.carrier == "real":
+            build.liqo_gateway_binaries()
+
     def _switch(self, state: LabState, mode: LiqoMode) -> None:
         """Swap what plays Liqo's controllers, keeping the clusters and everything in them.
 
@@ -669,6 +782,8 @@ class Lab:
         """
         self.liqo = mode
         if state.liqo == mode:
+            if state.datapath != self.carrier:
+                self.switch_datapath(self.datapath)
             return
         started = time.monotonic()
         planes = [ClusterControlPlane(c) for c in state.clusters]
@@ -683,13 +798,18 @@ class Lab:
         _stop(stopped)
         for plane in planes:
             plane.state.liqo_ports = {}
-        state.emulator_pid, state.liqo = None, mode
+        state.emulator_pid, state.liqo, state.datapath = None, mode, self.carrier
         state.save()
         if mode == "emulated":
+            from lab.kubeclient import api_client
+
+            for plane in planes:  # nothing would answer them
+                unregister_webhooks(api_client(plane.state.name))
             # Liqo's controllers rewrote some of the baseline as the lab's departures make them
             # see it (central's ForeignClusters: offloading disabled); nothing would write it
             # back, so the lab would not be the one an emulated start makes.
             self._on_every_cluster(self._install_baseline_on)
+        self._ensure_gateway_binaries()
         state.emulator_pid = self._start_emulator()
         state.save()
         if mode == "real":
@@ -705,6 +825,7 @@ class Lab:
         faults_path().parent.mkdir(parents=True, exist_ok=True)
         # With real Liqo the emulator keeps only what has no runtime here (FIDELITY.md).
         pods_only = ["--pods-only"] if self.liqo == "real" else []
+        real_gateways = ["--real-gateways"] if self.carrier == "real" else []
         return _spawn(
             "emulator",
             [
@@ -717,6 +838,7 @@ class Lab:
                 # pass lists every emulated kind) to leave the API servers some CPU.
                 f"--resync={os.environ.get('LAB_EMULATOR_RESYNC', '1.0')}",
                 *pods_only,
+                *real_gateways,
             ],
             lab_dir(),
         )
@@ -726,6 +848,8 @@ class Lab:
         state = LabState.load()
         if state is not None:
             _stop(state.all_pids())
+        # The emulator removes the real gateways' namespaces as it stops; a killed one cannot.
+        netns.sweep(netns.prefix(lab_dir()))
         shutil.rmtree(lab_dir(), ignore_errors=True)
 
     @contextlib.contextmanager
@@ -759,7 +883,8 @@ class Lab:
         rss = sum(_rss_kib(pid) for pid in state.all_pids())
         names = ", ".join(c.name for c in state.clusters)
         return (
-            f"clusters {names}; {describe_mode(state.liqo)}; {rss / 1024:.0f} MiB resident; "
+            f"clusters {names}; {describe_mode(state.liqo)}; "
+            f"data path {describe_datapath(state.datapath)}; {rss / 1024:.0f} MiB resident; "
             f"kubeconfig {kubeconfig_path()}"
         )
 
@@ -769,6 +894,12 @@ def describe_mode(mode: LiqoMode) -> str:
     if mode == "real":
         return "Liqo real (Liqo's controller-manager and IPAM, emulator for pods only)"
     return "Liqo emulated (the emulator plays Liqo's controllers and pods)"
+
+
+def describe_datapath(mode: DatapathMode) -> str:
+    if mode == "real":
+        return "real (Liqo's gateway and wireguard binaries in network namespaces)"
+    return "emulated (the emulator writes the gateways' Connections)"
 
 
 def running_mode() -> LiqoMode | None:

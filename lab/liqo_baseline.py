@@ -19,12 +19,14 @@ Each builder names the Liqo v1.2.0 file it follows. Re-running converges and cha
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from typing import Any
 
 import yaml
 from kubernetes.client import ApiClient
 from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import NotFoundError
 
 from lab import build, liqo_auth
 from lab.topology import (
@@ -355,6 +357,85 @@ def controller_manager_args(api_server_url: str) -> list[str]:
     ]
 
 
+def webhook_args(cluster: ClusterSpec) -> list[str]:
+    """The chart's arguments of liqo-webhook (liqo-webhook-deployment.yaml, default values), but
+    its certificates: the lab serves them from files, not from the chart's Secret."""
+    return [
+        "--cluster-id=$(CLUSTER_ID)",
+        "--liqo-namespace=$(POD_NAMESPACE)",
+        "--liqo-runtime-class=liqo",
+        f"--podcidr={cluster.pod_cidr}",
+        f"--vk-options-default-template={LIQO_NAMESPACE}/virtual-kubelet-default",
+    ]
+
+
+# The webhooks of the chart's liqo-{mutating,validating}-webhook.yaml that the real gateways
+# depend on (rule names, unique tables); the others stay off, as the emulator never needed them.
+NETWORKING_WEBHOOKS = {
+    "mutating": (("firewallconfiguration.mutate.liqo.io", "firewallconfigurations", "mutate"),),
+    "validating": (
+        ("firewallconfiguration.validate.liqo.io", "firewallconfigurations", "validate"),
+        ("routeconfiguration.validate.liqo.io", "routeconfigurations", "validate"),
+    ),
+}
+WEBHOOK_CONFIGURATION_NAME = "liqo-webhook"
+
+
+def webhook_configurations(url: str, ca_bundle: str) -> list[Obj]:
+    """The chart's webhook registrations for NETWORKING_WEBHOOKS, pointing at ``url``."""
+    configurations = []
+    for kind, hooks in NETWORKING_WEBHOOKS.items():
+        webhooks = [
+            {
+                "name": name,
+                "admissionReviewVersions": ["v1", "v1beta1"],
+                "clientConfig": {"url": f"{url}/{verb}/{resource}", "caBundle": ca_bundle},
+                "rules": [
+                    {
+                        "operations": ["CREATE", "UPDATE"],
+                        "apiGroups": ["networking.liqo.io"],
+                        "apiVersions": ["v1beta1"],
+                        "resources": [resource],
+                    }
+                ],
+                "sideEffects": "None",
+                "failurePolicy": "Fail",
+                "objectSelector": {
+                    "matchExpressions": [
+                        {"key": "liqo.io/webhook-skip", "operator": "NotIn", "values": ["true"]}
+                    ]
+                },
+            }
+            for name, resource, verb in hooks
+        ]
+        configurations.append(
+            {
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": f"{kind.capitalize()}WebhookConfiguration",
+                "metadata": {
+                    "name": WEBHOOK_CONFIGURATION_NAME,
+                    "labels": chart_labels("webhook", "webhook"),
+                },
+                "webhooks": webhooks,
+            }
+        )
+    return configurations
+
+
+def register_webhooks(api: ApiClient, url: str, ca_bundle: str) -> None:
+    dyn = DynamicClient(api)
+    for configuration in webhook_configurations(url, ca_bundle):
+        _apply(dyn, configuration)
+
+
+def unregister_webhooks(api: ApiClient) -> None:
+    dyn = DynamicClient(api)
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        resource = dyn.resources.get(api_version="admissionregistration.k8s.io/v1", kind=kind)
+        with contextlib.suppress(NotFoundError):
+            resource.delete(name=WEBHOOK_CONFIGURATION_NAME)
+
+
 def ipam_args() -> list[str]:
     """The chart's arguments of the IPAM (deployments/liqo/templates/liqo-ipam-deployment.yaml
     with the default values)."""
@@ -497,6 +578,9 @@ def chart_cluster_role(name: str, module: str) -> Obj:
 # cluster-wide); it reconciles no Tenant until both exist (tenant_controller.go).
 TENANT_CLUSTER_ROLES = (("remote-controlplane", "authentication"),)
 TENANT_CLUSTER_ROLES_CLUSTER_WIDE = (("virtual-kubelet-remote-clusterwide", "virtualkubelet"),)
+# What Liqo's gateway controllers bind each gateway pod's ServiceAccount to (liqo-gateway-rbac.yaml;
+# --wg-gateway-{server,client}-cluster-role-name): the real gateways run with exactly these rights.
+GATEWAY_CLUSTER_ROLES = (("gateway", "networking"),)
 
 
 def peering_user_liqo_ns_role() -> Obj:
@@ -848,7 +932,9 @@ def install_baseline(
         peering_user_cluster_role(),
         *(
             chart_cluster_role(name, module)
-            for name, module in TENANT_CLUSTER_ROLES + TENANT_CLUSTER_ROLES_CLUSTER_WIDE
+            for name, module in TENANT_CLUSTER_ROLES
+            + TENANT_CLUSTER_ROLES_CLUSTER_WIDE
+            + GATEWAY_CLUSTER_ROLES
         ),
         peering_user_liqo_ns_role(),
     ):

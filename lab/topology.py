@@ -9,6 +9,7 @@ of edges raised (``LAB_EDGES=15``: edge-a to edge-o) for the operator's scale be
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -18,6 +19,11 @@ ClusterRole = Literal["consumer", "provider"]
 # controller-side faults). The emulator plays the parts with no runtime here in both.
 LiqoMode = Literal["emulated", "real"]
 LIQO_MODES: tuple[LiqoMode, ...] = ("emulated", "real")
+
+# Who carries the gateway pods' packets: Liqo's own gateway binaries in network namespaces
+# ("real", lab/datapath; needs root), or the emulator, which writes their Connections ("emulated").
+DatapathMode = Literal["emulated", "real"]
+DATAPATH_MODES: tuple[DatapathMode, ...] = ("emulated", "real")
 
 LIQO_NAMESPACE = "liqo"
 LIQO_VERSION = "v1.2.0"
@@ -128,3 +134,23 @@ def liqo_mode_from_env(env: dict[str, str] | None = None) -> LiqoMode:
         if value == mode:
             return mode
     raise ValueError(f"LAB_LIQO must be one of {', '.join(LIQO_MODES)}, not {value!r}")
+
+
+def datapath_mode_from_env(env: dict[str, str] | None = None) -> DatapathMode:
+    """``LAB_DATAPATH``: ``real`` (Liqo's gateways carry packets) or ``emulated`` (the default).
+
+    The real data path needs Liqo's controllers (``LAB_LIQO=real``) and root (network namespaces,
+    TUN): without root the lab says so in one line and runs the emulated one.
+    """
+    source = os.environ if env is None else env
+    value = source.get("LAB_DATAPATH", "") or "emulated"
+    if value not in DATAPATH_MODES:
+        raise ValueError(f"LAB_DATAPATH must be one of {', '.join(DATAPATH_MODES)}, not {value!r}")
+    if value == "real" and os.geteuid() != 0:
+        print(
+            "lab: LAB_DATAPATH=real needs root (network namespaces, TUN): "
+            "running the emulated data path",
+            file=sys.stderr,
+        )
+        return "emulated"
+    return "real" if value == "real" else "emulated"

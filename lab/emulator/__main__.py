@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from lab import build
 from lab.emulator.runtime import Emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only node, kubelet, load balancer and gateway pods (Liqo's controllers run)",
     )
+    parser.add_argument(
+        "--real-gateways",
+        action="store_true",
+        help="run Liqo's gateway binaries for the gateway pods (LAB_DATAPATH=real)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -54,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         latency_interval=args.latency_interval,
         loss_timeout=args.loss_timeout,
         pods_only=args.pods_only,
+        gateway_binaries=build.liqo_gateway_binaries() if args.real_gateways else None,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -24,6 +24,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from lab.datapath.gateways import ClusterAccess, GatewayRunner
+from lab.datapath.wan import load_balancer_ips
 from lab.emulator import kube as k
 from lab.emulator.faults import ClusterFaults
 from lab.emulator.gotemplate import TemplateError, render_template
@@ -207,6 +209,10 @@ class Settings:
     # Only what has no runtime here (node, kubelet, load balancer, the gateway pods' containers):
     # Liqo's own controller-manager and IPAM run the controllers (the lab's LAB_LIQO=real).
     pods_only: bool = False
+    # LAB_DATAPATH=real: Liqo's own gateway binaries run the gateway pods (lab/datapath), and
+    # the emulator writes none of their Connections.
+    gateways: GatewayRunner | None = None
+    access: ClusterAccess | None = None
 
 
 class ClusterEmulator:
@@ -503,8 +509,7 @@ class ClusterEmulator:
             for s in self.kube.list(k.SERVICES)
             for ing in ((s.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
         }
-        for last in range(100, 255):
-            ip = f"127.0.{self.settings.node_octet}.{last}"
+        for ip in load_balancer_ips(self.settings.node_octet - 10):
             if ip not in used:
                 return ip
         raise ValueError("load-balancer addresses exhausted")
@@ -1088,15 +1093,20 @@ class ClusterEmulator:
     # ------------------------------------------------- the gateway pods
     def gateway_pods(self) -> None:
         views: dict[tuple[str, str], GatewayView] = {}
-        pods = self.kube.list(k.PODS, selector=f"{COMPONENT}=gateway")
-        for pod in pods:
-            status = pod.get("status") or {}
-            ready = any(
+        pods = [
+            pod
+            for pod in self.kube.list(k.PODS, selector=f"{COMPONENT}=gateway")
+            if not deleting(pod)
+            and (pod.get("status") or {}).get("phase") == "Running"
+            and any(
                 c.get("type") == "Ready" and c.get("status") == "True"
-                for c in status.get("conditions") or []
+                for c in (pod.get("status") or {}).get("conditions") or []
             )
-            if deleting(pod) or status.get("phase") != "Running" or not ready:
-                continue
+        ]
+        if self.settings.gateways is not None and self.settings.access is not None:
+            self.settings.gateways.sync(self, self.settings.access, pods)
+            return
+        for pod in pods:
             args: dict[str, str] = {}
             for c in (pod.get("spec") or {}).get("containers") or []:
                 for arg in c.get("args") or []:
@@ -1173,6 +1183,26 @@ class ClusterEmulator:
             self.patch_status(k.CONNECTIONS, conn, {"value": "Connecting"})
             conn["status"] = {"value": "Connecting"}
         self._ping(conn, mode, remote, view)
+
+    # What lab.datapath's GatewayRunner asks of a cluster (its ClusterAPI).
+    def raw(self, method: str, path: str, body: Obj | None = None) -> Any:
+        return self.kube.raw(method, path, body=body)
+
+    def get_secret(self, name: str, namespace: str) -> Obj | None:
+        return self.kube.get(k.SECRETS, name, namespace)
+
+    def load_balancer_ip(self, pod: Obj) -> str | None:
+        """The LoadBalancer IP of the gateway Service that selects ``pod``, once it has one."""
+        pod_labels = labels(pod)
+        for svc in self.kube.list(k.SERVICES, meta(pod)["namespace"], f"{COMPONENT}=gateway"):
+            selector = (svc.get("spec") or {}).get("selector") or {}
+            if selector and all(pod_labels.get(key) == value for key, value in selector.items()):
+                for ingress in ((svc.get("status") or {}).get("loadBalancer") or {}).get(
+                    "ingress"
+                ) or []:
+                    if ingress.get("ip"):
+                        return str(ingress["ip"])
+        return None
 
     @staticmethod
     def _resolves(address: str) -> bool:

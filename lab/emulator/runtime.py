@@ -7,10 +7,12 @@ import logging
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import urllib3
 import yaml
 
+from lab.datapath.gateways import ClusterAccess, GatewayRunner
 from lab.emulator import kube as k
 from lab.emulator.faults import FaultFile
 from lab.emulator.kube import Kube, KubeError
@@ -38,6 +40,20 @@ WATCHED: tuple[tuple[k.Resource, str | None], ...] = (
 def kubeconfig_contexts(kubeconfig: Path) -> list[str]:
     data: Any = yaml.safe_load(kubeconfig.read_text()) or {}
     return [str(c["name"]) for c in data.get("contexts") or []]
+
+
+def cluster_accesses(kubeconfig: Path) -> dict[str, ClusterAccess]:
+    """Each context's API server port and CA, for processes that reach it through a relay."""
+    data: Any = yaml.safe_load(kubeconfig.read_text()) or {}
+    clusters = {c["name"]: c["cluster"] for c in data.get("clusters") or []}
+    accesses = {}
+    for context in data.get("contexts") or []:
+        cluster = clusters[context["context"]["cluster"]]
+        port = urlsplit(cluster["server"]).port or 443
+        accesses[context["name"]] = ClusterAccess(
+            context["name"], port, cluster.get("certificate-authority-data", "")
+        )
+    return accesses
 
 
 class _ClusterLoop:
@@ -141,9 +157,15 @@ class Emulator:
         latency_interval: float = 10.0,
         loss_timeout: float = 10.0,
         pods_only: bool = False,
+        gateway_binaries: dict[str, Path] | None = None,
     ) -> None:
         self.kubeconfig = Path(kubeconfig)
         all_contexts = kubeconfig_contexts(self.kubeconfig)
+        # Real gateways (LAB_DATAPATH=real): their namespaces and files live beside the kubeconfig.
+        self.gateways = (
+            GatewayRunner(self.kubeconfig.parent, gateway_binaries) if gateway_binaries else None
+        )
+        accesses = cluster_accesses(self.kubeconfig)
         self.contexts = list(contexts) if contexts else all_contexts
         self.fault_file = FaultFile(Path(faults) if faults else None)
         self.registry = Registry()
@@ -157,6 +179,8 @@ class Emulator:
                 latency_interval=latency_interval,
                 loss_timeout=loss_timeout,
                 pods_only=pods_only,
+                gateways=self.gateways,
+                access=accesses.get(name),
             )
             emu = ClusterEmulator(Kube(str(self.kubeconfig), name), self.registry, settings)
             self.loops.append(_ClusterLoop(emu, self.fault_file, resync))
@@ -177,6 +201,8 @@ class Emulator:
             loop.stop()
         for loop in self.loops:
             loop.join(timeout)
+        if self.gateways is not None:
+            self.gateways.close()
 
     def passes(self) -> int:
         """How many reconcile passes have completed (all clusters); lets tests wait for a pass."""

@@ -11,6 +11,7 @@ tool (
 	github.com/liqotech/liqo/cmd/ipam
 	github.com/liqotech/liqo/cmd/liqo-controller-manager
 	github.com/liqotech/liqo/cmd/liqoctl
+	github.com/liqotech/liqo/cmd/webhook
 )
 
 require (
