@@ -134,16 +134,19 @@ def liqo_runtime_binaries() -> dict[str, Path]:
     return {name: built_dir / name for name in LIQO_RUNTIME_PACKAGES}
 
 
-# Liqo's gateway containers (LAB_DATAPATH=real): the lab runs them as processes in one network
-# namespace per gateway pod, with WireGuard in userspace (the chart's implementation=userspace).
+# Liqo's data path (LAB_DATAPATH=real): the gateway pod's containers, which the lab runs in one
+# network namespace per gateway pod with WireGuard in userspace (the chart's implementation=
+# userspace), and the fabric DaemonSet's, which it runs in each cluster's node namespace.
 LIQO_GATEWAY_PACKAGES = {
     "gateway": f"{LIQO_MODULE}/cmd/gateway",
     "wireguard": f"{LIQO_MODULE}/cmd/gateway/wireguard",
+    "fabric": f"{LIQO_MODULE}/cmd/fabric",
 }
 
 
 def liqo_gateway_binaries() -> dict[str, Path]:
-    """The gateway pod's gateway and wireguard containers at the pinned release; built once."""
+    """The gateway pod's gateway and wireguard containers and the fabric at the pinned release;
+    built once."""
     built_dir = cache_root() / f"liqo-gateway-{LIQO_VERSION}"
     if not all((built_dir / name).is_file() for name in LIQO_GATEWAY_PACKAGES):
         _build_into(built_dir, TOOLS / "liqo", LIQO_GATEWAY_PACKAGES, "-s -w")

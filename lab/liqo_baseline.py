@@ -322,6 +322,32 @@ def controller_manager_service_account() -> Obj:
     }
 
 
+def fabric_rbac() -> list[Obj]:
+    """liqo-fabric-rbac.yaml: the fabric DaemonSet's ServiceAccount, bound to its ClusterRole
+    (which ``chart_cluster_role("fabric", ...)`` makes from the chart's file)."""
+    labels = chart_labels("fabric", "networking")
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "liqo-fabric", "namespace": LIQO_NAMESPACE, "labels": labels},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "liqo-fabric", "labels": labels},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "liqo-fabric",
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": "liqo-fabric", "namespace": LIQO_NAMESPACE}
+            ],
+        },
+    ]
+
+
 IPAM_PORT = 6000  # the chart's liqo-ipam Service port
 
 
@@ -578,9 +604,10 @@ def chart_cluster_role(name: str, module: str) -> Obj:
 # cluster-wide); it reconciles no Tenant until both exist (tenant_controller.go).
 TENANT_CLUSTER_ROLES = (("remote-controlplane", "authentication"),)
 TENANT_CLUSTER_ROLES_CLUSTER_WIDE = (("virtual-kubelet-remote-clusterwide", "virtualkubelet"),)
-# What Liqo's gateway controllers bind each gateway pod's ServiceAccount to (liqo-gateway-rbac.yaml;
-# --wg-gateway-{server,client}-cluster-role-name): the real gateways run with exactly these rights.
-GATEWAY_CLUSTER_ROLES = (("gateway", "networking"),)
+# The data path's: what Liqo's gateway controllers bind each gateway pod's ServiceAccount to
+# (liqo-gateway-rbac.yaml; --wg-gateway-{server,client}-cluster-role-name), and the fabric's
+# (liqo-fabric-rbac.yaml): the real gateways and fabric run with exactly these rights.
+DATAPATH_CLUSTER_ROLES = (("gateway", "networking"), ("fabric", "networking"))
 
 
 def peering_user_liqo_ns_role() -> Obj:
@@ -934,9 +961,10 @@ def install_baseline(
             chart_cluster_role(name, module)
             for name, module in TENANT_CLUSTER_ROLES
             + TENANT_CLUSTER_ROLES_CLUSTER_WIDE
-            + GATEWAY_CLUSTER_ROLES
+            + DATAPATH_CLUSTER_ROLES
         ),
         peering_user_liqo_ns_role(),
+        *fabric_rbac(),
     ):
         _apply(dyn, obj)
     for network in ipam_networks(cluster):

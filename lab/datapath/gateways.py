@@ -1,17 +1,13 @@
-"""Gateway pods as Liqo's own processes: what a kubelet and a container runtime would do for them.
+"""Gateway pods and nodes as Liqo's own processes: what kubelets and a container runtime would do.
 
 For each Running gateway pod, its ``wireguard`` and ``gateway`` containers run as the v1.2.0
 binaries with the arguments Liqo's controller rendered into the pod from its template; the lab
 changes one (``--implementation=userspace``: no WireGuard module here) and adds the keys' path
-(``--keys-dir``, where the kubelet would mount the Secret). The ``geneve`` container is not run:
-this kernel has no GENEVE (FIDELITY.md says what stands in for it). Each pod gets:
-
-- a network namespace with ``eth0`` on the WAN (``wan``);
-- the cluster's API server through a relay, and a kubeconfig with a token of the pod's own
-  ServiceAccount, so Liqo's ``liqo-gateway`` ClusterRole is what the binaries may do;
-- a private ``/run`` (wireguard-go's UAPI socket has one fixed path) and ``/etc/iproute2`` (Liqo's
-  route controller appends to ``rt_tables``), shared by the pod's two processes as a pod's
-  volumes would be.
+(``--keys-dir``, where the kubelet would mount the Secret). Each cluster's node runs Liqo's
+``fabric`` (the chart's DaemonSet) in a node namespace. Between a node and a gateway, where Liqo
+has a GENEVE tunnel (the ``geneve`` container and the fabric make it; this kernel has no GENEVE),
+the lab puts a veth with the same names and addresses (the InternalNode's and InternalFabric's),
+so Liqo's routes, which select on those interfaces, apply unchanged. FIDELITY.md lists it.
 
 A pod that goes away takes its processes, namespace and files with it; a process that exits is
 started again at the next pass, as the kubelet restarts a container.
@@ -21,70 +17,35 @@ from __future__ import annotations
 
 import base64
 import logging
-import shutil
-import signal
-import subprocess
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import yaml
 
 from lab.datapath import netns
 from lab.datapath.relay import Relays
+from lab.datapath.sandbox import ClusterAccess, ClusterAPI, Obj, Sandbox
 from lab.datapath.wan import Wan
 
 log = logging.getLogger("lab.datapath")
 
-Obj = dict[str, Any]
 CONTAINERS = ("wireguard", "gateway")  # wireguard first: the gateway pings its tunnel address
-# Run inside ``ip netns exec`` (which already gives a private mount namespace): the pod's own
-# /run/wireguard and /etc/iproute2 over the host's, then the container's binary.
-CONTAINER_SHELL = """set -e
-pod_dir=$1; shift
-mount -t tmpfs lab-pod-run /run
-mkdir -p /run/wireguard
-mount --bind "$pod_dir/run-wireguard" /run/wireguard
-mount --bind "$pod_dir/iproute2" /etc/iproute2
-exec "$@"
-"""
-STOP_GRACE = 5.0
-
-
-class ClusterAPI(Protocol):
-    """What the runner needs of a cluster: the emulator's client and the cluster's identity."""
-
-    def raw(self, method: str, path: str, body: Obj | None = None) -> Any: ...
-
-    def get_secret(self, name: str, namespace: str) -> Obj | None: ...
-
-    def load_balancer_ip(self, pod: Obj) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class ClusterAccess:
-    """How a process reaches the cluster's API server: its loopback port and CA."""
-
-    name: str
-    port: int
-    ca_data: str
+LIQO_NAMESPACE = "liqo"
+FABRIC_ACCOUNT = "liqo-fabric"
+INTERNAL_NODES = "/apis/networking.liqo.io/v1beta1/internalnodes"
+INTERNAL_FABRICS = "/apis/networking.liqo.io/v1beta1/namespaces/{namespace}/internalfabrics"
 
 
 @dataclass
-class RunningPod:
-    uid: str
+class GatewayPod:
     cluster: str
     namespace: str
     name: str
-    netns: str
-    directory: Path
+    gateway_name: str  # the GatewayServer/Client's, as --name says
+    sandbox: Sandbox
     wan_address: str
+    pod_ip: str
     client: bool
-    argv: dict[str, list[str]]
-    env: dict[str, dict[str, str]]
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    fabric_link: bool = False
 
 
 def container_args(pod: Obj) -> dict[str, tuple[list[str], dict[str, str]]]:
@@ -127,8 +88,26 @@ def userspace(args: list[str], keys_dir: Path) -> list[str]:
     return [*kept, "--implementation=userspace", f"--keys-dir={keys_dir}"]
 
 
+def fabric_args(cluster: str) -> list[str]:
+    """liqo-fabric-daemonset.yaml's arguments with the chart's default values."""
+    return [
+        f"--podname=liqo-fabric-{cluster}",
+        f"--nodename={node_name(cluster)}",
+        "--geneve-port=6091",
+        "--health-probe-bind-address=:8081",
+        "--metrics-address=:8082",
+        "--enable-nft-monitor=true",
+        "--enable-route-monitor=true",
+        "--global-labels=liqo.io/managed=true",
+    ]
+
+
+def node_name(cluster: str) -> str:
+    return f"{cluster}-node"  # the emulator's node of the cluster (lab/emulator/liqo.py)
+
+
 class GatewayRunner:
-    """Every real gateway pod of the lab, keyed by pod UID; one per emulator process."""
+    """Every real gateway pod and node of the lab; one per emulator process."""
 
     def __init__(self, lab_dir: Path, binaries: dict[str, Path]) -> None:
         self.root = lab_dir / "datapath"
@@ -136,24 +115,56 @@ class GatewayRunner:
         self.binaries = binaries
         self.wan = Wan(self.prefix)
         self.relays = Relays()
-        self.pods: dict[str, RunningPod] = {}
+        self.pods: dict[str, GatewayPod] = {}  # by pod UID
+        self.nodes: dict[str, Sandbox] = {}  # by cluster
         self._lock = threading.Lock()
         netns.sweep(self.prefix)  # what a crashed emulator left
         self.wan.ensure()
 
+    def node_namespace(self, cluster: str) -> str:
+        return f"{self.prefix}-node-{cluster}"
+
     def sync(self, api: ClusterAPI, access: ClusterAccess, pods: list[Obj]) -> None:
-        """Make the cluster's running gateway pods (and only those) run as processes."""
+        """Make the cluster's node and running gateway pods (and only those) run as processes."""
+        self._ensure_node(api, access)
         wanted = {p["metadata"]["uid"]: p for p in pods}
         with self._lock:
-            gone = [u for u, r in self.pods.items() if r.cluster == access.name and u not in wanted]
+            gone = [u for u, g in self.pods.items() if g.cluster == access.name and u not in wanted]
         for uid in gone:
             self.stop(uid)
         for uid, pod in wanted.items():
             running = self.pods.get(uid)
             if running is None:
                 self.start(api, access, pod)
-            else:
-                self._restart_exited(running)
+                continue
+            for name in running.sandbox.restart_exited():
+                log.info("[%s] %s of %s restarted", access.name, name, running.sandbox.name)
+            if not running.fabric_link:
+                running.fabric_link = self._link_to_node(api, running)
+
+    def _ensure_node(self, api: ClusterAPI, access: ClusterAccess) -> None:
+        node = self.nodes.get(access.name)
+        if node is not None:
+            for name in node.restart_exited():
+                log.info("[%s] %s of the node restarted", access.name, name)
+            return
+        node = Sandbox(
+            name=node_name(access.name),
+            netns=self.node_namespace(access.name),
+            directory=self.root / f"node-{access.name}",
+        )
+        node.prepare()
+        netns.sysctl(node.netns, "net.ipv4.ip_forward=1")
+        self.relays.open(node.netns, access.port)
+        kubeconfig = node.write_kubeconfig(api, access, LIQO_NAMESPACE, FABRIC_ACCOUNT)
+        env = {
+            "KUBECONFIG": str(kubeconfig),
+            "NODE_NAME": node_name(access.name),
+            "POD_NAME": f"liqo-fabric-{access.name}",
+        }
+        node.run("fabric", [str(self.binaries["fabric"]), *fabric_args(access.name)], env)
+        self.nodes[access.name] = node
+        log.info("[%s] node %s runs Liqo's fabric in %s", access.name, node.name, node.netns)
 
     def start(self, api: ClusterAPI, access: ClusterAccess, pod: Obj) -> None:
         containers = container_args(pod)
@@ -164,71 +175,58 @@ class GatewayRunner:
         wan_address = self.wan.client_address() if client else api.load_balancer_ip(pod)
         if wan_address is None:
             return  # a server waits for its LoadBalancer IP, as its clients do
-        uid, meta = pod["metadata"]["uid"], pod["metadata"]
-        running = RunningPod(
-            uid=uid,
+        meta = pod["metadata"]
+        uid = meta["uid"]
+        gateway = GatewayPod(
             cluster=access.name,
             namespace=meta["namespace"],
             name=meta["name"],
-            netns=f"{self.prefix}-{uid[:8]}",
-            directory=self.root / uid[:8],
+            gateway_name=flag(gateway_args, "name") or "",
+            sandbox=Sandbox(
+                name=f"{meta['namespace']}/{meta['name']}",
+                netns=f"{self.prefix}-{uid[:8]}",
+                directory=self.root / uid[:8],
+            ),
             wan_address=wan_address,
+            pod_ip=(pod.get("status") or {}).get("podIP", ""),
             client=client,
-            argv={},
-            env={},
         )
         with self._lock:
-            self.pods[uid] = running
+            self.pods[uid] = gateway
+        sandbox = gateway.sandbox
         try:
-            self._prepare(api, access, pod, running)
-            keys_dir = running.directory / "keys"
+            sandbox.prepare()
+            keys_dir = sandbox.directory / "keys"
+            self._write_keys(api, pod, keys_dir)
+            self.wan.attach(sandbox.netns, f"w{uid[:8]}", wan_address, gateway.pod_ip)
+            self.relays.open(sandbox.netns, access.port)
+            kubeconfig = sandbox.write_kubeconfig(
+                api, access, gateway.namespace, pod["spec"].get("serviceAccountName") or "default"
+            )
             for name in CONTAINERS:
                 args, env = containers[name]
                 if name == "wireguard":
                     args = userspace(args, keys_dir)
-                running.argv[name] = [str(self.binaries[name]), *args]
-                running.env[name] = env | {"KUBECONFIG": str(running.directory / "kubeconfig")}
-                self._spawn(running, name)
+                sandbox.run(
+                    name, [str(self.binaries[name]), *args], env | {"KUBECONFIG": str(kubeconfig)}
+                )
+            gateway.fabric_link = self._link_to_node(api, gateway)
         except (OSError, RuntimeError, ValueError, KeyError) as error:
-            log.warning(
-                "[%s] gateway pod %s/%s: %s", access.name, running.namespace, running.name, error
-            )
+            log.warning("[%s] gateway pod %s: %s", access.name, sandbox.name, error)
             self.stop(uid)
             return
         log.info(
-            "[%s] gateway pod %s/%s runs Liqo's gateway and wireguard in %s (%s)",
+            "[%s] gateway pod %s runs Liqo's gateway and wireguard in %s (WAN %s)",
             access.name,
-            running.namespace,
-            running.name,
-            running.netns,
-            running.wan_address,
+            sandbox.name,
+            sandbox.netns,
+            wan_address,
         )
-
-    def _prepare(
-        self, api: ClusterAPI, access: ClusterAccess, pod: Obj, running: RunningPod
-    ) -> None:
-        directory = running.directory
-        shutil.rmtree(directory, ignore_errors=True)
-        (directory / "keys").mkdir(parents=True, mode=0o700)
-        (directory / "run-wireguard").mkdir()
-        shutil.copytree("/etc/iproute2", directory / "iproute2")
-        self._write_keys(api, pod, directory / "keys")
-        self._write_kubeconfig(api, access, pod, directory / "kubeconfig")
-        netns.add(running.netns)
-        netns.sysctl(
-            running.netns, "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"
-        )
-        self.wan.attach(
-            running.netns,
-            f"w{running.uid[:8]}",
-            running.wan_address,
-            pod.get("status", {}).get("podIP", ""),
-        )
-        self.relays.open(running.netns, access.port)
 
     @staticmethod
     def _write_keys(api: ClusterAPI, pod: Obj, keys_dir: Path) -> None:
         """The keys Secret's items as files, as its volume would mount them."""
+        keys_dir.mkdir(mode=0o700)
         for volume in pod["spec"].get("volumes") or []:
             secret_name = (volume.get("secret") or {}).get("secretName")
             if not secret_name:
@@ -238,113 +236,75 @@ class GatewayRunner:
                 raise ValueError(f"Secret {secret_name} not found")
             for key, value in (secret.get("data") or {}).items():
                 path = keys_dir / key
+                path.touch(mode=0o600)
                 path.write_bytes(base64.b64decode(value))
-                path.chmod(0o600)
 
-    @staticmethod
-    def _write_kubeconfig(api: ClusterAPI, access: ClusterAccess, pod: Obj, path: Path) -> None:
-        """A kubeconfig with a token of the pod's ServiceAccount (TokenRequest, as a projected
-        service-account volume holds), never an admin's credentials."""
-        namespace = pod["metadata"]["namespace"]
-        account = pod["spec"].get("serviceAccountName") or "default"
-        review = api.raw(
-            "POST",
-            f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token",
-            body={
-                "apiVersion": "authentication.k8s.io/v1",
-                "kind": "TokenRequest",
-                "spec": {"expirationSeconds": 86400},
-            },
+    def _link_to_node(self, api: ClusterAPI, gateway: GatewayPod) -> bool:
+        """The stand-in for the GENEVE tunnel between the gateway and its cluster's node, once
+        Liqo has named both ends (InternalNode, InternalFabric); False until then."""
+        node = node_name(gateway.cluster)
+        internal_node = next(
+            (n for n in api.list_objects(INTERNAL_NODES) if n["metadata"]["name"] == node), None
         )
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": access.name,
-                    "cluster": {
-                        "server": f"https://127.0.0.1:{access.port}",
-                        "certificate-authority-data": access.ca_data,
-                    },
-                }
-            ],
-            "users": [{"name": account, "user": {"token": review["status"]["token"]}}],
-            "contexts": [
-                {"name": access.name, "context": {"cluster": access.name, "user": account}}
-            ],
-            "current-context": access.name,
-        }
-        path.touch(mode=0o600)
-        path.write_text(yaml.safe_dump(config))
-
-    def _spawn(self, running: RunningPod, name: str) -> None:
-        log_file = (running.directory / f"{name}.log").open("ab")
-        running.processes[name] = subprocess.Popen(
-            [
-                "ip",
-                "netns",
-                "exec",
-                running.netns,
-                "sh",
-                "-c",
-                CONTAINER_SHELL,
-                "sh",
-                str(running.directory),
-                *running.argv[name],
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", **running.env[name]},
+        internal_fabric = next(
+            (
+                f
+                for f in api.list_objects(INTERNAL_FABRICS.format(namespace=gateway.namespace))
+                if f["metadata"]["name"] == gateway.gateway_name
+            ),
+            None,
         )
-        log_file.close()
-
-    def _restart_exited(self, running: RunningPod) -> None:
-        for name, process in running.processes.items():
-            if process.poll() is not None:
-                log.info(
-                    "[%s] %s of %s/%s exited (%s); starting it again",
-                    running.cluster,
-                    name,
-                    running.namespace,
-                    running.name,
-                    process.returncode,
-                )
-                self._spawn(running, name)
+        if internal_node is None or internal_fabric is None:
+            return False
+        node_end = internal_fabric["spec"]["interface"]["node"]["name"]
+        node_ip = internal_node["spec"]["interface"]["node"]["ip"]
+        gateway_end = internal_node["spec"]["interface"]["gateway"]["name"]
+        gateway_ip = internal_fabric["spec"]["interface"]["gateway"]["ip"]
+        mtu = internal_fabric["spec"].get("mtu") or 1340
+        node_ns, gateway_ns = self.node_namespace(gateway.cluster), gateway.sandbox.netns
+        netns.ip(
+            "link", "add", node_end, "netns", node_ns, "type", "veth",
+            "peer", "name", gateway_end, "netns", gateway_ns,
+        )  # fmt: skip
+        for namespace, device, address in (
+            (node_ns, node_end, node_ip),
+            (gateway_ns, gateway_end, gateway_ip),
+        ):
+            netns.ip("addr", "add", f"{address}/32", "dev", device, netns=namespace)
+            # The GENEVE interface's MTU (Liqo sets it): larger packets get ICMP "fragmentation
+            # needed" from the node, so a pod's TCP fits the tunnel as on a real cluster.
+            netns.ip("link", "set", device, "mtu", str(mtu), "up", netns=namespace)
+        if gateway.pod_ip:  # the node reaches its pods' IPs (a CNI's route; Liqo's fabric asks)
+            netns.ip("route", "replace", f"{gateway.pod_ip}/32", "dev", node_end, netns=node_ns)
+        log.info(
+            "[%s] %s: %s (%s) <-> node %s (%s) in place of GENEVE",
+            gateway.cluster,
+            gateway.sandbox.name,
+            gateway_end,
+            gateway_ip,
+            node_end,
+            node_ip,
+        )
+        return True
 
     def stop(self, uid: str) -> None:
         with self._lock:
-            running = self.pods.pop(uid, None)
-        if running is None:
+            gateway = self.pods.pop(uid, None)
+        if gateway is None:
             return
-        processes = list(running.processes.values())
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGCONT)  # a fault may have stopped it
-                process.terminate()
-        deadline = time.monotonic() + STOP_GRACE
-        for process in processes:
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self.relays.close(running.netns)
-        netns.delete(running.netns)
-        if running.client:
-            self.wan.release(running.wan_address)
-        shutil.rmtree(running.directory, ignore_errors=True)
-        log.info(
-            "[%s] gateway pod %s/%s stopped, %s removed",
-            running.cluster,
-            running.namespace,
-            running.name,
-            running.netns,
-        )
+        self.relays.close(gateway.sandbox.netns)
+        gateway.sandbox.remove()  # the node's end of its link goes with the namespace
+        if gateway.client:
+            self.wan.release(gateway.wan_address)
+        log.info("[%s] gateway pod %s stopped and removed", gateway.cluster, gateway.sandbox.name)
 
     def close(self) -> None:
-        """Stop every pod's processes and remove the lab's namespaces."""
+        """Stop every process and remove the lab's namespaces."""
         for uid in list(self.pods):
             self.stop(uid)
+        for node in self.nodes.values():
+            self.relays.close(node.netns)
+            node.remove()
+        self.nodes.clear()
         self.relays.stop()
         netns.sweep(self.prefix)

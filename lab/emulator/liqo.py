@@ -24,7 +24,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from lab.datapath.gateways import ClusterAccess, GatewayRunner
+from lab.datapath.gateways import GatewayRunner
+from lab.datapath.sandbox import ClusterAccess
 from lab.datapath.wan import load_balancer_ips
 from lab.emulator import kube as k
 from lab.emulator.faults import ClusterFaults
@@ -1190,6 +1191,10 @@ class ClusterEmulator:
 
     def get_secret(self, name: str, namespace: str) -> Obj | None:
         return self.kube.get(k.SECRETS, name, namespace)
+
+    def list_objects(self, path: str) -> list[Obj]:
+        items: list[Obj] = (self.kube.raw("GET", path) or {}).get("items") or []
+        return items
 
     def load_balancer_ip(self, pod: Obj) -> str | None:
         """The LoadBalancer IP of the gateway Service that selects ``pod``, once it has one."""

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import urllib3
 import yaml
 
-from lab.datapath.gateways import ClusterAccess, GatewayRunner
+from lab.datapath.gateways import GatewayRunner
+from lab.datapath.sandbox import ClusterAccess
 from lab.emulator import kube as k
 from lab.emulator.faults import FaultFile
 from lab.emulator.kube import Kube, KubeError

@@ -6,6 +6,7 @@ module liqoshortcut.lab/tools/liqo
 go 1.25.5
 
 tool (
+	github.com/liqotech/liqo/cmd/fabric
 	github.com/liqotech/liqo/cmd/gateway
 	github.com/liqotech/liqo/cmd/gateway/wireguard
 	github.com/liqotech/liqo/cmd/ipam

@@ -1,0 +1,99 @@
+"""Traffic for the real data path: a TCP server for a pod, and the two probes tests run.
+
+``python -m lab.datapath.traffic serve PORT`` in a server pod answers two kinds of connection,
+told apart by their first byte: ``S`` (sink: read to the end, then say how many bytes arrived)
+and ``E`` (echo every byte back, for round-trip times). ``send`` and ``rtt`` run in a client pod
+and print one JSON line. Plain sockets, so nothing needs installing on the machine (no iperf3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import struct
+import sys
+import threading
+import time
+
+SINK, ECHO = b"S", b"E"
+CHUNK = 64 * 1024
+CONNECT_TIMEOUT = 10.0
+
+
+def _serve_one(connection: socket.socket) -> None:
+    with connection:
+        kind = connection.recv(1)
+        if kind == SINK:
+            received = 0
+            while data := connection.recv(CHUNK):
+                received += len(data)
+            connection.sendall(struct.pack("!Q", received))
+        elif kind == ECHO:
+            while data := connection.recv(CHUNK):
+                connection.sendall(data)
+
+
+def serve(port: int) -> None:
+    listener = socket.create_server(("0.0.0.0", port), reuse_port=True)
+    while True:
+        connection, _ = listener.accept()
+        threading.Thread(target=_serve_one, args=(connection,), daemon=True).start()
+
+
+def send(address: str, port: int, size: int, timeout: float) -> dict[str, float]:
+    """``size`` bytes to the server; the bytes it counted and the seconds it took."""
+    started = time.monotonic()
+    with socket.create_connection((address, port), timeout=CONNECT_TIMEOUT) as connection:
+        connection.settimeout(timeout)
+        connection.sendall(SINK)
+        block, left = b"\0" * CHUNK, size
+        while left > 0:
+            connection.sendall(block[: min(left, CHUNK)])
+            left -= min(left, CHUNK)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while len(answer) < 8 and (data := connection.recv(8 - len(answer))):
+            answer += data
+    received = struct.unpack("!Q", answer)[0] if len(answer) == 8 else 0
+    return {"bytes": received, "seconds": time.monotonic() - started}
+
+
+def rtt(address: str, port: int, count: int, timeout: float) -> dict[str, list[float]]:
+    """Round trips of one byte on an open connection, in milliseconds."""
+    samples = []
+    with socket.create_connection((address, port), timeout=CONNECT_TIMEOUT) as connection:
+        connection.settimeout(timeout)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.sendall(ECHO)
+        for _ in range(count):
+            started = time.perf_counter()
+            connection.sendall(b"x")
+            if connection.recv(1) != b"x":
+                raise RuntimeError("echo closed early")
+            samples.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.05)
+    return {"ms": samples}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab.datapath.traffic")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve").add_argument("port", type=int)
+    for name in ("send", "rtt"):
+        command = commands.add_parser(name)
+        command.add_argument("address")
+        command.add_argument("port", type=int)
+        command.add_argument("amount", type=int, help="bytes (send) or round trips (rtt)")
+        command.add_argument("--timeout", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.port)
+        return 0
+    probe = send if args.command == "send" else rtt
+    print(json.dumps(probe(args.address, args.port, args.amount, args.timeout)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
