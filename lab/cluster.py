@@ -66,6 +66,7 @@ STARTUP_TIMEOUT = 90.0  # seconds; a cold kube-apiserver on 2 busy cores takes a
 DISABLED_CONTROLLERS = ("node-lifecycle-controller",)
 # What ``ClusterControlPlane.start_liqo`` runs per cluster in real mode, by their names in pids.
 LIQO_PROCESSES = ("ipam", "liqo-controller-manager", "webhook")
+GATEWAY_PODS = "networking.liqo.io/component=gateway"
 
 
 def lab_dir() -> Path:
@@ -764,11 +765,28 @@ class Lab:
         self._ensure_gateway_binaries()
         state.emulator_pid = self._start_emulator()
         state.save()
+        if self.carrier == "real":
+            _wait("the real data path's nodes and gateway pods", self._datapath_running)
         print(
             f"lab: data path now {describe_datapath(self.carrier)} "
             f"({time.monotonic() - started:.1f}s)",
             file=sys.stderr,
         )
+
+    def _datapath_running(self) -> bool:
+        """Every cluster's node and every gateway pod has its namespace (lab/datapath)."""
+        from lab.emulator import kube as k  # imports the kubernetes client: only when asked
+
+        prefix = netns.prefix(lab_dir())
+        owned = set(netns.owned(prefix))
+        if not {f"{prefix}-node-{c.name}" for c in self.topology.clusters} <= owned:
+            return False
+        gateway_pods = sum(
+            len(k.Kube(str(kubeconfig_path()), c.name).list(k.PODS, selector=GATEWAY_PODS))
+            for c in self.topology.clusters
+        )
+        sandboxes = [n for n in owned if len(n) == len(prefix) + 9]  # <prefix>-<uid[:8]>
+        return len(sandboxes) >= gateway_pods
 
     def _ensure_gateway_binaries(self) -> None:
         if self.carrier == "real":

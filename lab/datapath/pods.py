@@ -54,7 +54,9 @@ def unplug(lab_dir: Path, cluster: str, name: str) -> None:
     netns.delete(pod_namespace(lab_dir, cluster, name))
 
 
-def start_in(namespace: str, argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+def start_in(
+    namespace: str, argv: list[str], log: Path, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     """A process inside the pod (its container), logging to ``log``."""
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -62,4 +64,5 @@ def start_in(namespace: str, argv: list[str], log: Path) -> subprocess.Popen[byt
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            cwd=cwd,
         )

@@ -22,11 +22,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import subprocess
+import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lab.datapath import pods
+from lab.datapath.probe import REPO_ROOT
 from lab.emulator import kube as k
 from lab.emulator.kube import Kube, KubeError, Obj
 
@@ -92,6 +97,54 @@ def run_on_edge(edge: Kube, lab_dir: Path, cluster: str, namespace: str, name: s
         sub="status",
     )
     return pods.plug(lab_dir, cluster, f"{namespace}/{name}", ip)
+
+
+@dataclass
+class PlacedPod:
+    """An offloaded pod running on its edge: its network namespace and its server process."""
+
+    name: str
+    cluster: str
+    ip: str
+    netns: str
+    server: subprocess.Popen[bytes]
+
+
+def place(
+    central: Kube,
+    edges: Mapping[str, Kube],
+    lab_dir: Path,
+    namespace: str,
+    offloaded: list[tuple[str, str, str]],
+    port: int,
+) -> list[PlacedPod]:
+    """Run each offloaded pod (name, edge, IP) on its edge with a traffic server on ``port``,
+    and map its IP on central as Liqo does."""
+    placed = []
+    for name, cluster, ip in offloaded:
+        namespace_on_node = run_on_edge(edges[cluster], lab_dir, cluster, namespace, name, ip)
+        server = pods.start_in(
+            namespace_on_node,
+            [sys.executable, "-m", "lab.datapath.traffic", "serve", str(port)],
+            lab_dir / f"traffic-{cluster}-{name}.log",
+            cwd=REPO_ROOT,
+        )
+        map_offloaded_pod(central, namespace, name, ip)
+        placed.append(PlacedPod(name, cluster, ip, namespace_on_node, server))
+    return placed
+
+
+def unplace(
+    edges: Mapping[str, Kube], lab_dir: Path, namespace: str, placed: list[PlacedPod]
+) -> None:
+    """Stop the servers, unplug the pods and delete their edge Pods and reflections."""
+    for pod in placed:
+        pod.server.terminate()
+        pod.server.wait(timeout=10)
+        pods.unplug(lab_dir, pod.cluster, f"{namespace}/{pod.name}")
+        edges[pod.cluster].delete(k.PODS, pod.name, namespace, grace=0)
+    for edge in edges.values():
+        forget(edge, namespace)
 
 
 def map_offloaded_pod(central: Kube, namespace: str, name: str, ip: str) -> None:
