@@ -25,6 +25,7 @@ from lab.datapath import netns
 from lab.datapath.relay import Relays
 from lab.datapath.sandbox import ClusterAccess, ClusterAPI, Obj, Sandbox
 from lab.datapath.wan import Wan
+from lab.topology import topology_from_env
 
 log = logging.getLogger("lab.datapath")
 
@@ -37,6 +38,7 @@ INTERNAL_FABRICS = "/apis/networking.liqo.io/v1beta1/namespaces/{namespace}/inte
 
 @dataclass
 class GatewayPod:
+    uid: str
     cluster: str
     namespace: str
     name: str
@@ -102,6 +104,10 @@ def fabric_args(cluster: str) -> list[str]:
     ]
 
 
+def wan_link(uid: str) -> str:
+    return f"w{uid[:8]}"  # the router's end of a gateway pod's eth0
+
+
 def node_name(cluster: str) -> str:
     return f"{cluster}-node"  # the emulator's node of the cluster (lab/emulator/liqo.py)
 
@@ -113,7 +119,7 @@ class GatewayRunner:
         self.root = lab_dir / "datapath"
         self.prefix = netns.prefix(lab_dir)
         self.binaries = binaries
-        self.wan = Wan(self.prefix)
+        self.wan = Wan(self.prefix, topology_from_env().consumer.name, self.root)
         self.relays = Relays()
         self.pods: dict[str, GatewayPod] = {}  # by pod UID
         self.nodes: dict[str, Sandbox] = {}  # by cluster
@@ -178,6 +184,7 @@ class GatewayRunner:
         meta = pod["metadata"]
         uid = meta["uid"]
         gateway = GatewayPod(
+            uid=uid,
             cluster=access.name,
             namespace=meta["namespace"],
             name=meta["name"],
@@ -198,7 +205,7 @@ class GatewayRunner:
             sandbox.prepare()
             keys_dir = sandbox.directory / "keys"
             self._write_keys(api, pod, keys_dir)
-            self.wan.attach(sandbox.netns, f"w{uid[:8]}", wan_address, gateway.pod_ip)
+            self.wan.attach(sandbox.netns, wan_link(uid), wan_address, gateway.pod_ip, access.name)
             self.relays.open(sandbox.netns, access.port)
             kubeconfig = sandbox.write_kubeconfig(
                 api, access, gateway.namespace, pod["spec"].get("serviceAccountName") or "default"
@@ -294,6 +301,7 @@ class GatewayRunner:
             return
         self.relays.close(gateway.sandbox.netns)
         gateway.sandbox.remove()  # the node's end of its link goes with the namespace
+        self.wan.detach(wan_link(gateway.uid))
         if gateway.client:
             self.wan.release(gateway.wan_address)
         log.info("[%s] gateway pod %s stopped and removed", gateway.cluster, gateway.sandbox.name)
@@ -307,4 +315,5 @@ class GatewayRunner:
             node.remove()
         self.nodes.clear()
         self.relays.stop()
+        self.wan.close()
         netns.sweep(self.prefix)
