@@ -18,7 +18,7 @@ from kubernetes.client import ApiClient
 
 from deploy.generate import CRD_FILES
 from lab import build
-from lab.cluster import Lab, kubeconfig_path
+from lab.cluster import Lab, kubeconfig_path, lab_dir
 from lab.faults import clear_faults
 from lab.kubeclient import api_client
 from liqoshortcut.core.crd import CRD_NAME
@@ -44,6 +44,14 @@ def emulated_liqo(lab: Lab) -> Iterator[None]:
     controller-side fault switches, prove nothing when Liqo's own controllers answer them."""
     with lab.playing("emulated"):
         yield
+
+
+@pytest.fixture(scope="module")
+def real_datapath(lab: Lab) -> Iterator[Path]:
+    """The module's tests with Liqo's controllers and Liqo's own gateways carrying packets
+    (lab/datapath), whatever the session asked for; yields the lab's directory."""
+    with lab.playing("real"), lab.carrying("real"):
+        yield lab_dir()
 
 
 @pytest.fixture(scope="session")

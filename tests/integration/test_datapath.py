@@ -13,77 +13,39 @@ from __future__ import annotations
 
 import os
 import signal
-import statistics
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from kubernetes.client import ApiClient
 
-from lab.cluster import Lab, lab_dir
-from lab.datapath import netns, probe, reflection
+from lab.datapath import netns, probe
 from lab.emulator import kube as k
 from lab.emulator.kube import Kube, Obj
-from lab.workloads import offload, remove
-from tests.integration.snapshots import delete_namespaces
+from tests.integration.datapath import (
+    SIZE,
+    Clients,
+    Web,
+    gateway_namespace,
+    gateway_pod_uid,
+    namespace_pids,
+    placed_web,
+    process_named,
+)
 
 pytestmark = pytest.mark.integration
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
-Clients = Callable[[str], ApiClient]
-SIZE = 20_000_000  # bytes per transfer: about half a second through userspace WireGuard
-PORT = 8080
 # What central's node may see while the shortcut carries a transfer: nothing crosses it (IPv6 is
 # off in every namespace, Liqo's pings stay inside the tunnels); a few ARP frames at most.
 QUIET = 4096
-EDGES = ("edge-a", "edge-b")
-
-
-@pytest.fixture(scope="module")
-def real_datapath(lab: Lab) -> Iterator[Path]:
-    with lab.playing("real"), lab.carrying("real"):
-        yield lab_dir()
-
-
-@dataclass
-class Web:
-    """A Service of central with one pod on edge-a and one on edge-b, both running."""
-
-    namespace: str
-    central: Kube
-    edges: dict[str, Kube]
-    placed: dict[str, reflection.PlacedPod]
-
-    def address_seen_by(self, edge: str) -> str:
-        """The address a client on ``edge`` dials for the other edge's pod (the reflection)."""
-        (address,) = reflection.reflect(
-            self.central, self.edges[edge], edge, self.namespace, "web",
-            local_pod_cidr="10.241.0.0/16",
-        )  # fmt: skip
-        return address
 
 
 @pytest.fixture
 def web(real_datapath: Path, kube: Clients, unique_name: str) -> Iterator[Web]:
-    central = Kube("", "central", api=kube("central"))
-    edges = {edge: Kube("", edge, api=kube(edge)) for edge in EDGES}
-    workload = offload(kube("central"), unique_name, "web", dict.fromkeys(EDGES, 1), ports=(PORT,))
-    placed = reflection.place(
-        central,
-        edges,
-        real_datapath,
-        unique_name,
-        [(pod.name, pod.cluster, pod.ip) for pod in workload.pods],
-        PORT,
-    )
-    yield Web(unique_name, central, edges, {pod.cluster: pod for pod in placed})
-    reflection.unplace(edges, real_datapath, unique_name, placed)
-    remove(kube("central"), unique_name, "web")
-    for cluster in ("central", *EDGES):
-        delete_namespaces(kube(cluster), [unique_name])
+    with placed_web(real_datapath, kube, unique_name) as placed:
+        yield placed
 
 
 @pytest.fixture
@@ -92,32 +54,13 @@ def clean_pair(shortcut_cli: Cli) -> Iterator[None]:
     assert shortcut_cli("delete", "edge-a", "edge-b", "-q", "-y").returncode == 0
 
 
-def gateway_pod_uid(kube: Clients, cluster: str, remote: str) -> str:
-    """The UID of ``cluster``'s gateway pod toward ``remote`` (its namespace's name holds it)."""
-    pods = Kube("", cluster, api=kube(cluster)).list(
-        k.PODS, f"liqo-tenant-{remote}", "networking.liqo.io/component=gateway"
-    )
-    (pod,) = pods
-    return str(pod["metadata"]["uid"])
-
-
-def through_central(
-    datapath: Path, web: Web, address: str
-) -> tuple[probe.Transfer, int, list[float]]:
-    """A transfer from edge-a's pod to ``address`` with what central's node saw, and RTTs."""
-    before = probe.node_bytes(datapath, "central")
-    done = probe.transfer(web.placed["edge-a"].netns, address, PORT, SIZE)
-    seen = probe.node_bytes(datapath, "central") - before
-    return done, seen, probe.round_trips(web.placed["edge-a"].netns, address, PORT)
-
-
 def test_edge_to_edge_bytes_leave_central_while_the_shortcut_routes_the_service(
     real_datapath: Path, web: Web, kube: Clients, shortcut_cli: Cli, clean_pair: None
 ) -> None:
     server = web.placed["edge-b"]
     hub_address = web.address_seen_by("edge-a")
     assert hub_address != server.ip  # through central: an address of central's external CIDR
-    hub, hub_seen, hub_rtt = through_central(real_datapath, web, hub_address)
+    hub, hub_seen, hub_rtt = web.through_central(hub_address)
     assert hub.received == SIZE
     assert hub_seen >= SIZE, f"central's node saw {hub_seen} B of a {SIZE} B transfer"
 
@@ -127,7 +70,7 @@ def test_edge_to_edge_bytes_leave_central_while_the_shortcut_routes_the_service(
     assert direct_address == server.ip  # edge-b's own pod IP: no CIDR is remapped here
     tunnel = gateway_pod_uid(kube, "edge-a", "edge-b")
     tunnel_before = probe.tunnel_bytes(real_datapath, tunnel)
-    direct, direct_seen, direct_rtt = through_central(real_datapath, web, direct_address)
+    direct, direct_seen, direct_rtt = web.through_central(direct_address)
     carried = probe.tunnel_bytes(real_datapath, tunnel) - tunnel_before
     assert direct.received == SIZE
     assert direct_seen <= QUIET, f"central's node saw {direct_seen} B with the shortcut"
@@ -136,24 +79,20 @@ def test_edge_to_edge_bytes_leave_central_while_the_shortcut_routes_the_service(
     deleted = shortcut_cli("delete", "edge-a", "edge-b", "-y")
     assert deleted.returncode == 0, deleted.stderr
     assert web.address_seen_by("edge-a") == hub_address
-    back, back_seen, _ = through_central(real_datapath, web, hub_address)
+    back, back_seen, _ = web.through_central(hub_address)
     assert back.received == SIZE
     assert back_seen >= SIZE
     # The WAN's distances (lab/datapath/wan.py): 80 ms of round trip through central, 10 over
     # the shortcut; what the pods measure adds userspace WireGuard and the delay lines.
-    ratio = statistics.median(direct_rtt) / statistics.median(hub_rtt)
+    ratio = direct_rtt / hub_rtt
     assert ratio <= 0.3, f"shortcut/hub RTT {ratio:.2f}"
     print(
         f"\nhub: {hub.seconds:.2f}s, central's node {hub_seen} B, "
-        f"RTT median {statistics.median(hub_rtt):.2f} ms"
+        f"RTT median {hub_rtt:.2f} ms"
         f"\nshortcut: {direct.seconds:.2f}s, central's node {direct_seen} B, tunnel {carried} B, "
-        f"RTT median {statistics.median(direct_rtt):.2f} ms"
+        f"RTT median {direct_rtt:.2f} ms"
         f"\nafter delete: central's node {back_seen} B; shortcut/hub RTT {ratio:.3f}"
     )
-
-
-def namespace_pids(namespace: str) -> set[int]:
-    return {int(pid) for pid in netns.ip("netns", "pids", namespace).split()}
 
 
 def test_a_deleted_shortcut_leaves_no_namespace_or_process_behind(
@@ -162,7 +101,7 @@ def test_a_deleted_shortcut_leaves_no_namespace_or_process_behind(
     created = shortcut_cli("create", "edge-a", "edge-b")
     assert created.returncode == 0, created.stderr
     namespaces = {
-        f"{netns.prefix(real_datapath)}-{gateway_pod_uid(kube, cluster, remote)[:8]}"
+        gateway_namespace(real_datapath, kube, cluster, remote)
         for cluster, remote in (("edge-a", "edge-b"), ("edge-b", "edge-a"))
     }
     pids = set().union(*(namespace_pids(name) for name in namespaces))
@@ -198,12 +137,9 @@ def test_liqos_gateways_see_a_stopped_tunnel_and_its_return(
 ) -> None:
     created = shortcut_cli("create", "edge-a", "edge-b")
     assert created.returncode == 0, created.stderr
-    client = f"{netns.prefix(real_datapath)}-{gateway_pod_uid(kube, 'edge-a', 'edge-b')[:8]}"
-    (wireguard,) = [
-        pid
-        for pid in namespace_pids(client)
-        if Path(f"/proc/{pid}/exe").resolve().name == "wireguard"
-    ]
+    wireguard = process_named(
+        gateway_namespace(real_datapath, kube, "edge-a", "edge-b"), "wireguard"
+    )
     managers = {
         entry["manager"]
         for entry in connection(kube, "edge-b", "edge-a")["metadata"]["managedFields"]

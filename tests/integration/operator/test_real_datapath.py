@@ -1,0 +1,163 @@
+"""The operator against real faults on Liqo's own gateways: a tunnel that stops carrying packets,
+and a PublicKey edited by hand. Liqo's gateway writes the Connection's Error itself (its pings
+fail), the operator sends the Service back through central, and the bytes follow: the next
+transfer crosses central's node. Healing brings the Service back after the hysteresis.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes.client import ApiClient, CustomObjectsApi
+
+from lab import workloads
+from tests.integration.datapath import SIZE, Web, gateway_namespace, placed_web, process_named
+from tests.integration.operator.conftest import NETWORKING, Resource, Shortcuts, spec_for
+from tests.integration.operator.test_traffic import (
+    FALLBACK_BOUND,
+    HEALTH_INTERVAL,
+    HEALTHY_CHECKS,
+    active,
+    connection_state,
+    routed,
+    until,
+)
+from tests.integration.operator_run import OperatorThread
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+Clients = Callable[[str], ApiClient]
+TEAM = {**workloads.OFFLOADED_NAMESPACE_LABELS, "team": "datapath"}
+SELECTED = {
+    "services": "Selected",
+    "namespaceSelector": {"matchLabels": {"team": "datapath"}},
+    "serviceSelector": {"matchLabels": {"tier": "web"}},
+}
+# Liqo's conncheck: 5 lost pings 2 s apart (the chart's --ping-loss-threshold, --ping-interval),
+# with room for a busy machine.
+LIQO_DETECTS = 40.0
+
+
+@pytest.fixture
+def operator_args() -> list[str]:
+    return [f"--health-interval={HEALTH_INTERVAL:g}", f"--healthy-checks={HEALTHY_CHECKS}"]
+
+
+@pytest.fixture
+def web(real_datapath: Path, kube: Clients, unique_name: str) -> Iterator[Web]:
+    with placed_web(real_datapath, kube, unique_name, TEAM) as placed:
+        yield placed
+
+
+@pytest.fixture
+def direct(
+    web: Web, operator: OperatorThread, shortcuts: Shortcuts, kube: Clients
+) -> Iterator[Resource]:
+    shortcuts.apply(spec_for(traffic=SELECTED))
+    resource = shortcuts.until("DirectPathActive", active, timeout=120)
+    until("web routed", lambda: routed(kube, web.namespace, "web"), timeout=20)
+    yield resource
+    shortcuts.delete()
+    shortcuts.gone()
+
+
+def fallback_and_return(
+    web: Web, kube: Clients, fault: Callable[[], None], heal: Callable[[], None]
+) -> str:
+    """Inject ``fault``; the Service must leave the shortcut within the bound of Liqo's Error,
+    and the bytes central's node; ``heal``, and it must come back. Returns what happened."""
+    direct_address = web.address_seen_by("edge-a")
+    _, seen, _ = web.through_central(direct_address)
+    assert seen <= 4096, f"central's node saw {seen} B while the shortcut carried the Service"
+    fault()
+    unhealthy = until(
+        "edge-a's Connection toward edge-b in Error",
+        lambda: connection_state(kube, "edge-a", "edge-b") == "Error",
+        timeout=LIQO_DETECTS,
+    )
+    back = until("web back on the hub", lambda: not routed(kube, web.namespace, "web"), 60)
+    fallback = back - unhealthy
+    assert fallback <= FALLBACK_BOUND, f"fallback took {fallback:.1f}s"
+    hub_address = web.address_seen_by("edge-a")
+    assert hub_address != direct_address
+    moved, seen, _ = web.through_central(hub_address)
+    assert moved.received == SIZE
+    assert seen >= SIZE, f"central's node saw {seen} B of a transfer on the hub path"
+    heal()
+    healthy = until(
+        "edge-a's Connection Connected again",
+        lambda: connection_state(kube, "edge-a", "edge-b") == "Connected",
+        timeout=LIQO_DETECTS,
+    )
+    returned = until("web routed again", lambda: routed(kube, web.namespace, "web"), 60)
+    assert returned - healthy >= (HEALTHY_CHECKS - 1) * HEALTH_INTERVAL
+    assert web.address_seen_by("edge-a") == direct_address
+    return (
+        f"Liqo's Error -> hub in {fallback:.1f}s; through central {seen} B; "
+        f"Connected -> direct again in {returned - healthy:.1f}s"
+    )
+
+
+def test_a_stopped_tunnel_sends_the_service_and_its_bytes_through_central_and_back(
+    direct: Resource, web: Web, kube: Clients
+) -> None:
+    wireguard = process_named(
+        gateway_namespace(web.datapath, kube, "edge-a", "edge-b"), "wireguard"
+    )
+    stopped: list[bool] = []
+
+    def stop() -> None:
+        os.kill(wireguard, signal.SIGSTOP)
+        stopped.append(True)
+
+    def resume() -> None:
+        os.kill(wireguard, signal.SIGCONT)
+        stopped.clear()
+
+    try:
+        print("\nstopped wireguard:", fallback_and_return(web, kube, stop, resume))
+    finally:
+        if stopped:
+            resume()
+
+
+def public_key(kube: Clients, cluster: str, remote: str) -> tuple[str, str]:
+    listed: Resource = CustomObjectsApi(kube(cluster)).list_namespaced_custom_object(
+        *NETWORKING, f"liqo-tenant-{remote}", "publickeies"
+    )  # type: ignore[assignment]
+    (item,) = listed["items"]
+    return item["metadata"]["name"], item["spec"]["publicKey"]
+
+
+def set_public_key(kube: Clients, cluster: str, remote: str, value: str) -> None:
+    name, _ = public_key(kube, cluster, remote)
+    CustomObjectsApi(kube(cluster)).patch_namespaced_custom_object(
+        *NETWORKING, f"liqo-tenant-{remote}", "publickeies", name, {"spec": {"publicKey": value}}
+    )
+
+
+def test_a_public_key_edited_by_hand_is_caught_by_liqo_and_the_service_falls_back(
+    direct: Resource, web: Web, kube: Clients
+) -> None:
+    _, right = public_key(kube, "edge-b", "edge-a")
+    wrong = base64.b64encode(os.urandom(32)).decode()  # a well-formed key nobody holds
+    edited: list[bool] = []
+
+    def edit() -> None:
+        set_public_key(kube, "edge-b", "edge-a", wrong)
+        edited.append(True)
+
+    def restore() -> None:
+        set_public_key(kube, "edge-b", "edge-a", right)
+        edited.clear()
+
+    try:
+        print("\nwrong PublicKey:", fallback_and_return(web, kube, edit, restore))
+    finally:
+        if edited:
+            restore()
