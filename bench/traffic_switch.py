@@ -2,12 +2,14 @@
 
 On the default lab, an offloaded Service with endpoints on edge-a and edge-b, a
 VirtualNodeShortcut selecting it, and the operator as a user runs it (default 5 s health
-interval, 3 healthy checks to return). Each cycle the emulator drops edge-a's tunnel to edge-b,
-then heals it. Four moments are timed by this process's clock, polling every 50 ms: the
-Connection turning Error (Liqo's part, the baseline), the annotation gone (the fallback), the
-Connection Connected again, the annotation back (the return). The fallback is reported against
-the health interval (the bound the design promises is one interval plus a round of requests),
-the return against the hysteresis (healthy checks x interval).
+interval, 3 healthy checks to return). Each cycle edge-a's tunnel to edge-b drops
+(``lab.faults.drop_tunnel``: a stopped wireguard process on the real data path, the emulator's
+switch on the emulated one), then heals. Four moments are timed by this process's clock,
+polling every 50 ms: the Connection turning Error (Liqo's part, the baseline), the annotation
+gone (the fallback), the Connection Connected again, the annotation back (the return). The
+fallback is reported against the health interval (the bound the design promises is one
+interval plus a round of requests), the return against the hysteresis (healthy checks x
+interval).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from kubernetes import client
 from bench.operator_scale import prepare_namespace, start_operator
 from lab import workloads
 from lab.cluster import Lab
-from lab.faults import clear_faults, set_faults
+from lab.faults import clear_faults, drop_tunnel
 from lab.kubeclient import api_client
 from liqoshortcut.core.model import API_GROUP, API_VERSION, KIND, PLURAL
 
@@ -33,7 +35,6 @@ APPS = "bench-shop"
 HEALTH_INTERVAL = 5.0  # the operator's default
 HEALTHY_CHECKS = 3  # the operator's default
 POLL = 0.05
-DROP: dict[str, object] = {"edge-a": {"peers": {"edge-b": {"connected": "fail"}}}}
 ANNOTATION = "liqo.io/use-direct-connections"
 VERSION = API_VERSION.split("/")[1]
 
@@ -88,7 +89,7 @@ def measure(cycles: int = CYCLES) -> SwitchResult:
         _until("the Service routed", routed, timeout=300)
         for _ in range(cycles):
             dropped = time.monotonic()
-            set_faults(DROP)
+            drop_tunnel("edge-a", "edge-b")
             error = _until("edge-a's Connection in Error", connection("Error"))
             hub = _until("the Service on the hub", lambda: not routed())
             healed = time.monotonic()

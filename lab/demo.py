@@ -3,7 +3,7 @@
 The imperative path (`kubectl shortcut create`, `list`, `delete`) and then the declarative one (a
 VirtualNodeShortcut applied from the dry run's YAML, the operator making it Ready), with traffic:
 an offloaded Service with endpoints on both edges taken onto the shortcut, explained, sent back
-to the hub when the emulator drops the tunnel, and returned once it is healthy again; a delete
+to the hub when the tunnel drops, and returned once it is healthy again; a delete
 tears it all down. Everything runs through kubectl's plugin discovery as a user would run it; the
 lab stays up afterwards, with no shortcut left on it, for a look around.
 """
@@ -22,15 +22,12 @@ import yaml
 from deploy.generate import CRD_FILES
 from lab import build, workloads
 from lab.cluster import LabState, context_kubeconfig, kubeconfig_path
-from lab.faults import clear_faults, set_faults
+from lab.faults import clear_faults, drop_tunnel
 
 NAMESPACE = "shortcuts"  # where the demo's VirtualNodeShortcut and its Secrets live
 SHORTCUT = "edge-a--edge-b"
 EDGES = ("edge-a", "edge-b")
 SHOP = "shop"  # the offloaded workload's namespace
-DROP: dict[str, object] = {
-    "edge-a": {"peers": {"edge-b": {"connected": "fail"}}}
-}  # edge-a's tunnel to edge-b
 
 
 def _environment() -> dict[str, str]:
@@ -173,8 +170,8 @@ def traffic() -> None:
     run(*wait_active, "--for=condition=DirectPathActive")
     run("get", "service", "cart", "-n", SHOP, "-o", "jsonpath={.metadata.annotations}{'\\n'}")
     run("shortcut", "explain", "cart", "-n", SHOP)
-    print("\n# The emulator drops edge-a's tunnel to edge-b (its Connection turns Error)")
-    set_faults(DROP)
+    print("\n# edge-a's tunnel to edge-b stops carrying packets (its Connection turns Error)")
+    drop_tunnel("edge-a", "edge-b")
     dropped = time.monotonic()
     run(*wait_active, "--for=condition=DirectPathActive=false")
     print(f"# back on the hub {time.monotonic() - dropped:.1f}s after the drop")

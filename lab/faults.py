@@ -12,18 +12,21 @@ withdraws every policy made here, so a test's teardown leaves the lab as it foun
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kubernetes import client
 from kubernetes.client import ApiClient
 
 from lab import admission
-from lab.cluster import ClusterState, LabState, set_emulator_faults, signal_group
-from lab.emulator.faults import ClusterFaults, parse_faults
+from lab.cluster import ClusterState, LabState, lab_dir, set_emulator_faults, signal_group
+from lab.datapath import netns
+from lab.emulator.faults import PEER_STEPS, ClusterFaults, Faults, parse_faults
 from lab.kubeclient import api_client
 
 FAULT_LABEL = "lab.liqo-shortcut.io/fault"  # on the policies made here: the step they fail
@@ -114,8 +117,15 @@ def set_faults(faults: Mapping[str, object]) -> None:
     written (it re-reads it at once). Raises ValueError, changing nothing, on a malformed entry.
     """
     parsed = parse_faults(faults)
-    set_emulator_faults(dict(faults))
     state = LabState.load()
+    if state is not None and state.datapath == "real" and _on_the_gateways(parsed):
+        raise ValueError(
+            "connection and latency switches are the emulated gateways': on the real data path "
+            "drop_tunnel() stops a tunnel, or a test runs with lab.carrying('emulated')"
+        )
+    set_emulator_faults(dict(faults))
+    if state is not None and state.datapath == "real":
+        _resume_gateways()
     if state is None or state.liqo != "real":
         return
     # One cluster at a time would add up each policy's second or so to take effect (or stop).
@@ -126,6 +136,57 @@ def set_faults(faults: Mapping[str, object]) -> None:
         ]
         for done in enforced:
             done.result()
+
+
+def _on_the_gateways(faults: Faults) -> bool:
+    """Whether ``faults`` names a step the gateway pods' containers run, or a latency."""
+    return any(
+        cluster.latency is not None
+        or any(step in PEER_STEPS for step in cluster.steps)
+        or any(peer.steps or peer.latency is not None for peer in cluster.peers.values())
+        for cluster in faults.clusters.values()
+    )
+
+
+def drop_tunnel(cluster: str, remote: str) -> None:
+    """``cluster``'s tunnel toward ``remote`` stops carrying packets until ``clear_faults()``.
+
+    On the real data path its gateway pod's wireguard process is stopped (SIGSTOP, a frozen
+    container) and Liqo's own pings find out, in about ten seconds; on the emulated one the
+    emulator's switch turns the Connection to Error at its next pass.
+    """
+    state = LabState.load()
+    if state is None or state.datapath != "real":
+        set_faults({cluster: {"peers": {remote: {"connected": "fail"}}}})
+        return
+    pods = client.CoreV1Api(api_client(cluster)).list_namespaced_pod(
+        f"liqo-tenant-{remote}", label_selector="networking.liqo.io/component=gateway"
+    )
+    for pod in pods.items:
+        uid = str(pod.metadata.uid if pod.metadata else "")
+        sandbox = f"{netns.prefix(lab_dir())}-{uid[:8]}"
+        for pid in _pids_of(sandbox, "wireguard"):
+            os.kill(pid, signal.SIGSTOP)
+
+
+def _pids_of(namespace: str, binary: str) -> list[int]:
+    pids = [int(pid) for pid in netns.ip("netns", "pids", namespace, check=False).split()]
+    return [pid for pid in pids if _binary(pid) == binary]
+
+
+def _binary(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/exe").resolve().name
+    except OSError:
+        return ""
+
+
+def _resume_gateways() -> None:
+    """SIGCONT to every process of the lab's gateway namespaces (nothing to a running one)."""
+    for namespace in netns.owned(netns.prefix(lab_dir())):
+        for pid in netns.ip("netns", "pids", namespace, check=False).split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGCONT)
 
 
 def clear_faults() -> None:

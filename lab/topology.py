@@ -21,7 +21,9 @@ LiqoMode = Literal["emulated", "real"]
 LIQO_MODES: tuple[LiqoMode, ...] = ("emulated", "real")
 
 # Who carries the gateway pods' packets: Liqo's own gateway binaries in network namespaces
-# ("real", lab/datapath; needs root), or the emulator, which writes their Connections ("emulated").
+# ("real", the default, lab/datapath; needs root), or the emulator, which writes their
+# Connections ("emulated": no root needed, and the only way to pin a latency or fail a
+# Connection by a switch).
 DatapathMode = Literal["emulated", "real"]
 DATAPATH_MODES: tuple[DatapathMode, ...] = ("emulated", "real")
 
@@ -137,13 +139,14 @@ def liqo_mode_from_env(env: dict[str, str] | None = None) -> LiqoMode:
 
 
 def datapath_mode_from_env(env: dict[str, str] | None = None) -> DatapathMode:
-    """``LAB_DATAPATH``: ``real`` (Liqo's gateways carry packets) or ``emulated`` (the default).
+    """``LAB_DATAPATH``: ``real`` (the default: Liqo's gateways carry packets) or ``emulated``
+    (the emulator writes the gateways' Connections).
 
     The real data path needs Liqo's controllers (``LAB_LIQO=real``) and root (network namespaces,
     TUN): without root the lab says so in one line and runs the emulated one.
     """
     source = os.environ if env is None else env
-    value = source.get("LAB_DATAPATH", "") or "emulated"
+    value = source.get("LAB_DATAPATH", "") or "real"
     if value not in DATAPATH_MODES:
         raise ValueError(f"LAB_DATAPATH must be one of {', '.join(DATAPATH_MODES)}, not {value!r}")
     if value == "real" and os.geteuid() != 0:

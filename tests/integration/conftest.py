@@ -54,6 +54,21 @@ def real_datapath(lab: Lab) -> Iterator[Path]:
         yield lab_dir()
 
 
+@pytest.fixture
+def emulated_gateways(lab: Lab) -> Iterator[None]:
+    """The test with the emulator playing the gateway pods (LAB_DATAPATH=emulated): the tests
+    that drive its connection and latency switches, which no real gateway reads."""
+    with lab.carrying("emulated"):
+        yield
+
+
+@pytest.fixture(scope="module")
+def emulated_gateways_in_module(lab: Lab) -> Iterator[None]:
+    """``emulated_gateways`` for a whole module (one switch instead of one per test)."""
+    with lab.carrying("emulated"):
+        yield
+
+
 @pytest.fixture(scope="session")
 def kube(lab: Lab) -> Callable[[str], ApiClient]:
     """``kube("edge-a")``: an admin API client for a lab context, one per context per session."""

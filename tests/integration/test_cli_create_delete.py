@@ -259,7 +259,10 @@ def test_ctrl_c_during_a_wait_rolls_back_everything_and_exits_130(
     reached: str,
     times: int,
     sent: signal.Signals,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if "connected" in str(faults):  # the emulated gateways' switch
+        request.getfixturevalue("emulated_gateways")
     before = snapshot(kube)
     set_faults(faults)
     stderr_path = tmp_path / "stderr"

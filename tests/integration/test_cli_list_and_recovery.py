@@ -129,7 +129,7 @@ def test_kill_9_midway_leaves_a_creating_record_and_create_again_converges(
 
 
 def test_a_failed_rerun_keeps_what_an_earlier_run_made_and_marks_the_record_failed(
-    shortcut_cli: CLI, central_only: Path, deleted_afterwards: None
+    emulated_gateways: None, shortcut_cli: CLI, central_only: Path, deleted_afterwards: None
 ) -> None:
     set_faults({"edge-b": {"connected": "hang"}})  # edge-b's Connection never comes up
     made = shortcut_cli("create", "edge-a", "edge-b", "--no-wait", "-q")

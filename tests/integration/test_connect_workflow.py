@@ -145,8 +145,15 @@ def test_disconnect_leaves_the_edges_as_they_were_before_connect(
     ],
 )
 def test_a_step_that_fails_or_hangs_rolls_back_to_the_state_before(
-    shortcut: Preflight, kube: Callable[[str], ApiClient], cluster: str, step: str, mode: str
+    shortcut: Preflight,
+    kube: Callable[[str], ApiClient],
+    cluster: str,
+    step: str,
+    mode: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if step == "connected":  # the emulated gateways' switch
+        request.getfixturevalue("emulated_gateways")
     before = state(kube)
     set_faults({cluster: {step: mode}})
     with pytest.raises(WorkflowFailed, match="everything this run created was removed"):

@@ -205,7 +205,7 @@ def shortcut_a_b(shortcut_cli: Callable[..., subprocess.CompletedProcess[str]]) 
 
 
 def test_a_per_peer_fault_sends_only_that_connection_to_error(
-    kube: Clients, shortcut_a_b: None
+    emulated_gateways: None, kube: Clients, shortcut_a_b: None
 ) -> None:
     others = [("edge-a", "central"), ("edge-b", "edge-a"), ("edge-b", "central")]
     others += [("central", "edge-a"), ("central", "edge-b")]

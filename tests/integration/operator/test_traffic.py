@@ -38,7 +38,12 @@ from tests.integration.operator_run import OperatorThread, put_secret
 from tests.integration.snapshots import delete_namespaces
 
 # Workloads, peering users and an operator to set up: more than the default 300 s on a busy lab.
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+# The module drives the emulated gateways' connection and latency switches throughout.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(600),
+    pytest.mark.usefixtures("emulated_gateways_in_module"),
+]
 
 HEALTH_INTERVAL = 1.0
 STALE_AFTER = 15.0  # above Liqo's 10 s latency refresh, which the emulator keeps

@@ -74,8 +74,12 @@ def test_two_labs_never_share_a_namespace_prefix(tmp_path: Path) -> None:
     assert len(first) == 7
 
 
-def test_lab_datapath_is_emulated_unless_asked_and_refuses_unknown_values() -> None:
-    assert datapath_mode_from_env({}) == "emulated"
+def test_lab_datapath_is_real_unless_asked_and_refuses_unknown_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    assert datapath_mode_from_env({}) == "real"
+    assert datapath_mode_from_env({"LAB_DATAPATH": "emulated"}) == "emulated"
     with pytest.raises(ValueError, match="LAB_DATAPATH"):
         datapath_mode_from_env({"LAB_DATAPATH": "kernel"})
 
@@ -84,7 +88,7 @@ def test_a_real_datapath_without_root_says_so_and_runs_the_emulated_one(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("os.geteuid", lambda: 1000)
-    assert datapath_mode_from_env({"LAB_DATAPATH": "real"}) == "emulated"
+    assert datapath_mode_from_env({}) == "emulated"
     assert capsys.readouterr().err.count("\n") == 1
-    monkeypatch.setattr("os.geteuid", lambda: 0)
-    assert datapath_mode_from_env({"LAB_DATAPATH": "real"}) == "real"
+    assert datapath_mode_from_env({"LAB_DATAPATH": "emulated"}) == "emulated"
+    assert capsys.readouterr().err == ""
