@@ -1,15 +1,17 @@
 """`make demo`: what liqo-shortcut does, run for real on the lab, each command printed first.
 
-The imperative path (`kubectl shortcut create`, `list`, `delete`) and then the declarative one (a
-VirtualNodeShortcut applied from the dry run's YAML, the operator making it Ready), with traffic:
-an offloaded Service with endpoints on both edges taken onto the shortcut, explained, sent back
-to the hub when the tunnel drops, and returned once it is healthy again; a delete
+The imperative path (`kubectl shortcut create`, `list`, `delete`; on the real data path with the
+bytes of a transfer between the edges' pods before, during and after) and then the declarative
+one (a VirtualNodeShortcut applied from the dry run's YAML, the operator making it Ready), with
+traffic: an offloaded Service with endpoints on both edges taken onto the shortcut, explained,
+sent back to the hub when the tunnel drops, and returned once it is healthy again; a delete
 tears it all down. Everything runs through kubectl's plugin discovery as a user would run it; the
 lab stays up afterwards, with no shortcut left on it, for a look around.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -21,7 +23,8 @@ import yaml
 
 from deploy.generate import CRD_FILES
 from lab import build, workloads
-from lab.cluster import LabState, context_kubeconfig, kubeconfig_path
+from lab.cluster import LabState, context_kubeconfig, kubeconfig_path, lab_dir
+from lab.datapath.service import Sent, TwoEdgeService, two_edge_service
 from lab.faults import clear_faults, drop_tunnel
 
 NAMESPACE = "shortcuts"  # where the demo's VirtualNodeShortcut and its Secrets live
@@ -105,6 +108,21 @@ def _quiet(*argv: str, stdin: str) -> str:
     return result.stdout
 
 
+def real_datapath() -> bool:
+    state = LabState.load()
+    return state is not None and state.datapath == "real"
+
+
+def show(sent: Sent, path: str) -> None:
+    """One transfer's figures, as measured (lab/datapath/probe.py)."""
+    print(
+        f"# {path}: {sent.received / 1e6:.1f} MB from edge-a's pod to edge-b's in "
+        f"{sent.seconds:.1f}s; central's node saw {sent.through_central / 1e6:.1f} MB of it; "
+        f"round trip {sent.rtt_ms:.1f} ms",
+        flush=True,
+    )
+
+
 def imperative() -> None:
     print(
         "\n# 1. From the central cluster, connect two edges directly (what liqoctl network "
@@ -112,11 +130,28 @@ def imperative() -> None:
     )
     run("config", "get-contexts")
     run("shortcut", "create", "edge-a", "edge-b", "--dry-run=client")
-    run("shortcut", "create", "edge-a", "edge-b")
+    if not real_datapath():
+        run("shortcut", "create", "edge-a", "edge-b")
+        connected()
+        run("shortcut", "delete", "edge-a", "edge-b", "-y")
+        return
+    print(
+        "\n# Real packets: a Service of central with a pod on edge-a and one on edge-b; Liqo's own "
+        "gateways carry\n# what edge-a's pod sends to the address Liqo gives it for edge-b's pod"
+    )
+    with two_edge_service(lab_dir(), "bytes") as service:
+        show(service.send(service.address_seen_by("edge-a")), "through central")
+        run("shortcut", "create", "edge-a", "edge-b", "--services=all")
+        connected()
+        show(service.send(service.address_seen_by("edge-a")), "over the shortcut")
+        run("shortcut", "delete", "edge-a", "edge-b", "-y")
+        show(service.send(service.address_seen_by("edge-a")), "after delete, through central")
+
+
+def connected() -> None:
     run("shortcut", "list")
     for edge in EDGES:
         run("--context", edge, "get", "connections.networking.liqo.io", "-A")
-    run("shortcut", "delete", "edge-a", "edge-b", "-y")
 
 
 def declarative() -> None:
@@ -132,8 +167,20 @@ def declarative() -> None:
         "\n# An offloaded workload: pods on edge-a's and edge-b's virtual nodes behind a Service "
         "(lab/workloads.py plays Liqo's reflection; the EndpointSlices are real)"
     )
-    workloads.offload("central", SHOP, "cart", {"edge-a": 1, "edge-b": 1})
-    run("get", "pods,endpointslices", "-n", SHOP, "-o", "wide")
+    with contextlib.ExitStack() as placed:
+        service = None
+        if real_datapath():  # the pods run on their edges too, and bytes can be sent
+            service = placed.enter_context(two_edge_service(lab_dir(), SHOP, app="cart"))
+        else:
+            workloads.offload("central", SHOP, "cart", {"edge-a": 1, "edge-b": 1})
+        run("get", "pods,endpointslices", "-n", SHOP, "-o", "wide")
+        with_operator(service)
+    if not real_datapath():
+        workloads.remove("central", SHOP, "cart")
+        run("delete", "namespace", SHOP)
+
+
+def with_operator(service: TwoEdgeService | None) -> None:
     manifest = run(
         "shortcut", "create", "edge-a", "edge-b", "--services=all", "--dry-run=client", "-o", "yaml"
     )
@@ -148,7 +195,7 @@ def declarative() -> None:
         started = time.monotonic()
         run("wait", "-n", NAMESPACE, "--for=condition=Ready", "--timeout=120s", f"vns/{SHORTCUT}")
         print(f"# Ready {time.monotonic() - started:.1f}s after the apply")
-        traffic()
+        traffic(service)
         run("get", "-n", NAMESPACE, "vns", "-o", "wide")
         run("shortcut", "list")
         run("delete", "-n", NAMESPACE, f"vns/{SHORTCUT}", "--timeout=120s")
@@ -160,34 +207,48 @@ def declarative() -> None:
         operator.terminate()
         operator.wait(30)
     run("delete", "namespace", NAMESPACE)  # its Secrets hold the edges' admin kubeconfigs
-    workloads.remove("central", SHOP, "cart")
-    run("delete", "namespace", SHOP)
 
 
-def traffic() -> None:
-    """The Service onto the shortcut, back to the hub when the tunnel drops, and back again."""
+def traffic(service: TwoEdgeService | None) -> None:
+    """The Service onto the shortcut, back to the hub when the tunnel drops, and back again;
+    on the real data path, with the bytes of a transfer on each path."""
     wait_active = ["wait", "-n", NAMESPACE, "--timeout=120s", f"vns/{SHORTCUT}"]
     run(*wait_active, "--for=condition=DirectPathActive")
     run("get", "service", "cart", "-n", SHOP, "-o", "jsonpath={.metadata.annotations}{'\\n'}")
     run("shortcut", "explain", "cart", "-n", SHOP)
+    if service is not None:
+        show(service.send(service.address_seen_by("edge-a")), "over the shortcut")
     print("\n# edge-a's tunnel to edge-b stops carrying packets (its Connection turns Error)")
     drop_tunnel("edge-a", "edge-b")
     dropped = time.monotonic()
     run(*wait_active, "--for=condition=DirectPathActive=false")
     print(f"# back on the hub {time.monotonic() - dropped:.1f}s after the drop")
     run("shortcut", "explain", "cart", "-n", SHOP)
+    if service is not None:
+        show(service.send(service.address_seen_by("edge-a")), "on the hub again")
     print("\n# The tunnel heals; the Service returns after three healthy checks in a row")
     clear_faults()
     healed = time.monotonic()
     run(*wait_active, "--for=condition=DirectPathActive")
     print(f"# direct again {time.monotonic() - healed:.1f}s after the tunnel healed")
+    if service is not None:
+        show(service.send(service.address_seen_by("edge-a")), "over the shortcut again")
     run("shortcut", "status", "edge-a", "edge-b")
 
 
 def announce_liqo() -> None:
     """Say first who plays Liqo on this lab: every promise below is checked against it."""
     state = LabState.load()
-    if state is not None and state.liqo == "real":
+    if state is not None and state.liqo == "real" and state.datapath == "real":
+        print(
+            "# Liqo here is Liqo v1.2.0's own code: liqo-controller-manager, ipam and webhook on\n"
+            "# every cluster, its fabric on each node and its gateway and wireguard binaries in\n"
+            "# every gateway pod, carrying real packets between network namespaces (LAB_LIQO and\n"
+            "# LAB_DATAPATH real); the lab plays the kubelet, a load balancer, GENEVE (veths) and\n"
+            "# the virtual kubelet's reflection (lab/FIDELITY.md).",
+            flush=True,
+        )
+    elif state is not None and state.liqo == "real":
         print(
             "# Liqo here is Liqo v1.2.0's own liqo-controller-manager and ipam on every cluster\n"
             "# (LAB_LIQO=real); the emulator plays only what has no runtime here: kubelet,\n"

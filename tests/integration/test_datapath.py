@@ -21,16 +21,14 @@ from pathlib import Path
 import pytest
 
 from lab.datapath import netns, probe
+from lab.datapath.service import SIZE, TwoEdgeService, two_edge_service
 from lab.emulator import kube as k
 from lab.emulator.kube import Kube, Obj
 from tests.integration.datapath import (
-    SIZE,
     Clients,
-    Web,
     gateway_namespace,
     gateway_pod_uid,
     namespace_pids,
-    placed_web,
     process_named,
 )
 
@@ -43,9 +41,10 @@ QUIET = 4096
 
 
 @pytest.fixture
-def web(real_datapath: Path, kube: Clients, unique_name: str) -> Iterator[Web]:
-    with placed_web(real_datapath, kube, unique_name) as placed:
-        yield placed
+def web(real_datapath: Path, kube: Clients, unique_name: str) -> Iterator[TwoEdgeService]:
+    clients = {name: kube(name) for name in ("central", "edge-a", "edge-b")}
+    with two_edge_service(real_datapath, unique_name, clients=clients) as service:
+        yield service
 
 
 @pytest.fixture
@@ -55,14 +54,14 @@ def clean_pair(shortcut_cli: Cli) -> Iterator[None]:
 
 
 def test_edge_to_edge_bytes_leave_central_while_the_shortcut_routes_the_service(
-    real_datapath: Path, web: Web, kube: Clients, shortcut_cli: Cli, clean_pair: None
+    real_datapath: Path, web: TwoEdgeService, kube: Clients, shortcut_cli: Cli, clean_pair: None
 ) -> None:
     server = web.placed["edge-b"]
     hub_address = web.address_seen_by("edge-a")
     assert hub_address != server.ip  # through central: an address of central's external CIDR
-    hub, hub_seen, hub_rtt = web.through_central(hub_address)
+    hub = web.send(hub_address)
     assert hub.received == SIZE
-    assert hub_seen >= SIZE, f"central's node saw {hub_seen} B of a {SIZE} B transfer"
+    assert hub.through_central >= SIZE, f"central's node saw {hub.through_central} B"
 
     created = shortcut_cli("create", "edge-a", "edge-b", "--services", "all")
     assert created.returncode == 0, created.stderr
@@ -70,28 +69,28 @@ def test_edge_to_edge_bytes_leave_central_while_the_shortcut_routes_the_service(
     assert direct_address == server.ip  # edge-b's own pod IP: no CIDR is remapped here
     tunnel = gateway_pod_uid(kube, "edge-a", "edge-b")
     tunnel_before = probe.tunnel_bytes(real_datapath, tunnel)
-    direct, direct_seen, direct_rtt = web.through_central(direct_address)
+    direct = web.send(direct_address)
     carried = probe.tunnel_bytes(real_datapath, tunnel) - tunnel_before
     assert direct.received == SIZE
-    assert direct_seen <= QUIET, f"central's node saw {direct_seen} B with the shortcut"
+    assert direct.through_central <= QUIET, f"central's node saw {direct.through_central} B"
     assert carried >= SIZE, f"the shortcut's tunnel carried {carried} B"
 
     deleted = shortcut_cli("delete", "edge-a", "edge-b", "-y")
     assert deleted.returncode == 0, deleted.stderr
     assert web.address_seen_by("edge-a") == hub_address
-    back, back_seen, _ = web.through_central(hub_address)
+    back = web.send(hub_address)
     assert back.received == SIZE
-    assert back_seen >= SIZE
+    assert back.through_central >= SIZE
     # The WAN's distances (lab/datapath/wan.py): 80 ms of round trip through central, 10 over
     # the shortcut; what the pods measure adds userspace WireGuard and the delay lines.
-    ratio = direct_rtt / hub_rtt
+    ratio = direct.rtt_ms / hub.rtt_ms
     assert ratio <= 0.3, f"shortcut/hub RTT {ratio:.2f}"
     print(
-        f"\nhub: {hub.seconds:.2f}s, central's node {hub_seen} B, "
-        f"RTT median {hub_rtt:.2f} ms"
-        f"\nshortcut: {direct.seconds:.2f}s, central's node {direct_seen} B, tunnel {carried} B, "
-        f"RTT median {direct_rtt:.2f} ms"
-        f"\nafter delete: central's node {back_seen} B; shortcut/hub RTT {ratio:.3f}"
+        f"\nhub: {hub.seconds:.2f}s, central's node {hub.through_central} B, "
+        f"RTT median {hub.rtt_ms:.2f} ms"
+        f"\nshortcut: {direct.seconds:.2f}s, central's node {direct.through_central} B, "
+        f"tunnel {carried} B, RTT median {direct.rtt_ms:.2f} ms"
+        f"\nafter delete: central's node {back.through_central} B; shortcut/hub RTT {ratio:.3f}"
     )
 
 

@@ -16,7 +16,8 @@ import pytest
 from kubernetes.client import ApiClient, CustomObjectsApi
 
 from lab import workloads
-from tests.integration.datapath import SIZE, Web, gateway_namespace, placed_web, process_named
+from lab.datapath.service import SIZE, TwoEdgeService, two_edge_service
+from tests.integration.datapath import gateway_namespace, process_named
 from tests.integration.operator.conftest import NETWORKING, Resource, Shortcuts, spec_for
 from tests.integration.operator.test_traffic import (
     FALLBACK_BOUND,
@@ -49,14 +50,17 @@ def operator_args() -> list[str]:
 
 
 @pytest.fixture
-def web(real_datapath: Path, kube: Clients, unique_name: str) -> Iterator[Web]:
-    with placed_web(real_datapath, kube, unique_name, TEAM) as placed:
-        yield placed
+def web(real_datapath: Path, kube: Clients, unique_name: str) -> Iterator[TwoEdgeService]:
+    clients = {name: kube(name) for name in ("central", "edge-a", "edge-b")}
+    with two_edge_service(
+        real_datapath, unique_name, clients=clients, namespace_labels=TEAM
+    ) as service:
+        yield service
 
 
 @pytest.fixture
 def direct(
-    web: Web, operator: OperatorThread, shortcuts: Shortcuts, kube: Clients
+    web: TwoEdgeService, operator: OperatorThread, shortcuts: Shortcuts, kube: Clients
 ) -> Iterator[Resource]:
     shortcuts.apply(spec_for(traffic=SELECTED))
     resource = shortcuts.until("DirectPathActive", active, timeout=120)
@@ -67,12 +71,12 @@ def direct(
 
 
 def fallback_and_return(
-    web: Web, kube: Clients, fault: Callable[[], None], heal: Callable[[], None]
+    web: TwoEdgeService, kube: Clients, fault: Callable[[], None], heal: Callable[[], None]
 ) -> str:
     """Inject ``fault``; the Service must leave the shortcut within the bound of Liqo's Error,
     and the bytes central's node; ``heal``, and it must come back. Returns what happened."""
     direct_address = web.address_seen_by("edge-a")
-    _, seen, _ = web.through_central(direct_address)
+    seen = web.send(direct_address).through_central
     assert seen <= 4096, f"central's node saw {seen} B while the shortcut carried the Service"
     fault()
     unhealthy = until(
@@ -85,8 +89,9 @@ def fallback_and_return(
     assert fallback <= FALLBACK_BOUND, f"fallback took {fallback:.1f}s"
     hub_address = web.address_seen_by("edge-a")
     assert hub_address != direct_address
-    moved, seen, _ = web.through_central(hub_address)
+    moved = web.send(hub_address)
     assert moved.received == SIZE
+    seen = moved.through_central
     assert seen >= SIZE, f"central's node saw {seen} B of a transfer on the hub path"
     heal()
     healthy = until(
@@ -104,7 +109,7 @@ def fallback_and_return(
 
 
 def test_a_stopped_tunnel_sends_the_service_and_its_bytes_through_central_and_back(
-    direct: Resource, web: Web, kube: Clients
+    direct: Resource, web: TwoEdgeService, kube: Clients
 ) -> None:
     wireguard = process_named(
         gateway_namespace(web.datapath, kube, "edge-a", "edge-b"), "wireguard"
@@ -142,7 +147,7 @@ def set_public_key(kube: Clients, cluster: str, remote: str, value: str) -> None
 
 
 def test_a_public_key_edited_by_hand_is_caught_by_liqo_and_the_service_falls_back(
-    direct: Resource, web: Web, kube: Clients
+    direct: Resource, web: TwoEdgeService, kube: Clients
 ) -> None:
     _, right = public_key(kube, "edge-b", "edge-a")
     wrong = base64.b64encode(os.urandom(32)).decode()  # a well-formed key nobody holds
