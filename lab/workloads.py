@@ -6,8 +6,8 @@ EndpointSlices kube-controller-manager writes on central, whose endpoints name t
 module plays both for plain Pods, and nothing more: it binds each Pod to a node by
 ``spec.nodeName`` (an edge's virtual node, or ``central-node``, the node the emulator registers for
 central itself) and writes the status Liqo's pod reflection shows on the consumer
-(pkg/virtualKubelet/forge/pods.go ``LocalPodStatus``: Running and Ready, the remote pod's IP
-unchanged when the pod CIDRs do not overlap, hostIP = the virtual node's InternalIP). The
+(pkg/virtualKubelet/forge/pods.go ``LocalPodStatus``: Running and Ready, the remote pod's IP as
+central's Liqo maps it, hostIP = the virtual node's InternalIP). The
 EndpointSlices are then the real EndpointSlice controller's work, from a real Service.
 
 Pods get the toleration Liqo's pod webhook adds in an offloaded namespace
@@ -15,11 +15,14 @@ Pods get the toleration Liqo's pod webhook adds in an offloaded namespace
 manager's taint-eviction controller would delete them from the virtual nodes (NoExecute taint);
 the namespace gets the label Liqo's NamespaceOffloading controller sets
 (pkg/liqo-controller-manager/offloading/namespaceoffloading-controller/labels.go). No
-NamespaceOffloading object is made, and no pod exists on the edges themselves.
+NamespaceOffloading object is made, and no pod exists on the edges themselves (on the real data
+path, ``lab.datapath.reflection.place`` runs them there).
 
 IP addresses are picked from what central holds when ``offload`` runs (pod IPs, node addresses),
 from the second /24 of the pod's cluster's pod CIDR up: two ``offload`` running at once may pick
-the same address. Pods are deleted with a zero grace period, as no kubelet would confirm them.
+the same address. Where central's Liqo remapped an edge's pod CIDR (its Configuration for the edge
+says so), central shows that edge's pods at the remapped address, host part kept. Pods are
+deleted with a zero grace period, as no kubelet would confirm them.
 """
 
 from __future__ import annotations
@@ -63,12 +66,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PlacedPod:
-    """One Pod of a workload: where it runs (a cluster of the lab and the node standing for it)."""
+    """One Pod of a workload: where it runs (a cluster of the lab and the node standing for it),
+    its IP as central shows it, and its IP on its own cluster: the same unless central's Liqo
+    remapped that cluster's pod CIDR (then central sees it in the remapped CIDR, as Liqo's
+    virtual kubelet shows it, ``pkg/virtualKubelet/reflection/workload/podns.go``)."""
 
     name: str
     cluster: str
     node: str
     ip: str
+    own_ip: str
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,36 @@ def allocate_ips(
     if len(found) < count:
         raise ValueError(f"{cidr} has no {count} free addresses from offset {start}")
     return found
+
+
+CONFIGURATIONS = k.Resource("networking.liqo.io", "v1beta1", "configurations")
+
+
+def central_remaps(
+    kube: Kube,
+) -> dict[str, tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]]:
+    """Per edge whose pod CIDR central's Liqo remapped: (its own CIDR, the one central sees)."""
+    remaps = {}
+    for cfg in kube.list(CONFIGURATIONS):
+        edge = _labels(cfg).get("liqo.io/remote-cluster-id")
+        own = ((cfg.get("spec") or {}).get("remote") or {}).get("cidr", {}).get("pod") or []
+        seen = ((cfg.get("status") or {}).get("remote") or {}).get("cidr", {}).get("pod") or []
+        if edge and own and seen and own[0] != seen[0]:
+            remaps[edge] = (ipaddress.IPv4Network(own[0]), ipaddress.IPv4Network(seen[0]))
+    return remaps
+
+
+def _remap(ip: str, source: ipaddress.IPv4Network, target: ipaddress.IPv4Network) -> str:
+    """``ip`` moved from ``source`` into ``target``, host part kept (Liqo's RemapMask);
+    unchanged when it is not in ``source``."""
+    try:
+        address = ipaddress.IPv4Address(ip)
+    except ValueError:  # a node's hostname among the addresses
+        return ip
+    if address not in source:
+        return ip
+    host = int(address) & int(target.hostmask)
+    return str(ipaddress.IPv4Address(int(target.network_address) | host))
 
 
 def node_for(cluster: str, topology: Topology) -> str:
@@ -315,6 +352,8 @@ def offload(
         for node in kube.list(k.NODES)
         for a in (node.get("status") or {}).get("addresses") or []
     }
+    remaps = central_remaps(kube)
+    used |= {_remap(ip, *reversed(pair)) for pair in remaps.values() for ip in used}
     without_ip = {n for n in wanted if n not in existing or not _pod_ips(existing[n])}
     new_ips = {
         cluster: allocate_ips(
@@ -331,7 +370,11 @@ def offload(
             continue
         if pod is None:
             pod = kube.create(k.PODS, _pod(namespace, app, name, node, ports))
-        ip = new_ips[cluster].pop(0) if name in without_ip else _pod_ips(pod)[0]
+        if name in without_ip:
+            own = new_ips[cluster].pop(0)
+            ip = _remap(own, *remaps[cluster]) if cluster in remaps else own
+        else:
+            ip = _pod_ips(pod)[0]
         if node not in host_ips:
             host_ips[node] = _internal_ip(kube, node)
         status = _running_status(pod, ip, host_ips[node])
@@ -367,13 +410,16 @@ def describe(target: Target | Kube, namespace: str, app: str) -> Workload | None
         or _name(node).removesuffix("-node")
         for node in kube.list(k.NODES)
     }
+    remaps = central_remaps(kube)
     pods = []
     for pod in sorted(kube.list(k.PODS, namespace, _selector(app)), key=_name):
         if pod["metadata"].get("deletionTimestamp"):
             continue
         node = str(pod["spec"].get("nodeName") or "")
         ip = (_pod_ips(pod) or [""])[0]
-        pods.append(PlacedPod(_name(pod), cluster_of.get(node, node), node, ip))
+        cluster = cluster_of.get(node, node)
+        own = _remap(ip, *reversed(remaps[cluster])) if cluster in remaps and ip else ip
+        pods.append(PlacedPod(_name(pod), cluster, node, ip, own))
     spec: dict[str, Any] = service.get("spec") or {}
     return Workload(
         namespace=namespace,

@@ -115,13 +115,13 @@ def place(
     edges: Mapping[str, Kube],
     lab_dir: Path,
     namespace: str,
-    offloaded: list[tuple[str, str, str]],
+    offloaded: list[tuple[str, str, str, str]],
     port: int,
 ) -> list[PlacedPod]:
-    """Run each offloaded pod (name, edge, IP) on its edge with a traffic server on ``port``,
-    and map its IP on central as Liqo does."""
+    """Run each offloaded pod (name, edge, IP on the edge, IP central shows) on its edge with a
+    traffic server on ``port``, and map it on central as Liqo does."""
     placed = []
-    for name, cluster, ip in offloaded:
+    for name, cluster, ip, central_ip in offloaded:
         namespace_on_node = run_on_edge(edges[cluster], lab_dir, cluster, namespace, name, ip)
         server = pods.start_in(
             namespace_on_node,
@@ -129,7 +129,7 @@ def place(
             lab_dir / f"traffic-{cluster}-{name}.log",
             cwd=REPO_ROOT,
         )
-        map_offloaded_pod(central, namespace, name, ip)
+        map_offloaded_pod(central, namespace, name, central_ip)
         placed.append(PlacedPod(name, cluster, ip, namespace_on_node, server))
     return placed
 

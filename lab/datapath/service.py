@@ -96,7 +96,7 @@ def two_edge_service(
         api["central"], namespace, app, dict.fromkeys(EDGES, 1), ports=(PORT,),
         namespace_labels=namespace_labels, service_labels={"tier": "web"},
     )  # fmt: skip
-    offloaded = [(pod.name, pod.cluster, pod.ip) for pod in workload.pods]
+    offloaded = [(pod.name, pod.cluster, pod.own_ip, pod.ip) for pod in workload.pods]
     placed = reflection.place(central, edges, datapath, namespace, offloaded, PORT)
     try:
         yield TwoEdgeService(

@@ -261,6 +261,8 @@ def check(
     refuse_same_cluster(
         edge_a, edge_b, edges[edge_a].facts.cluster_id, edges[edge_b].facts.cluster_id
     )
+    if _routes_services(spec.traffic):
+        _refuse_remapped_by_central(list(edges.values()))
     server, client = edges[spec.server.name], edges[spec.client.name]
     _require_template(
         server, liqo_namespace, SERVER_TEMPLATE[1], server.facts.gateway_templates.servers
@@ -344,6 +346,30 @@ def _require_direct_path_liqo(cluster: str, version: LiqoVersion) -> None:
         )
 
 
+def _routes_services(policy: TrafficPolicy) -> bool:
+    """Whether the shortcut may put Services on the direct path (now, or later for Auto)."""
+    return policy.services != "None" and policy.path != "Hub"
+
+
+def _refuse_remapped_by_central(edges: list[Edge]) -> None:
+    """Liqo v1.2.0 cannot route a Service over a shortcut to an edge whose pod CIDR central
+    remapped: central's virtual kubelet hands the other edge the endpoint at central's remapped
+    address, and that edge's ShadowEndpointSlice controller maps a direct-connection address
+    only within the edge's own pod CIDR (pkg/utils/ipam/mapping ForceMapAddressWithConfiguration:
+    "no remote pod CIDR contains address"), so its EndpointSlice stops being updated. Seen on
+    the lab with Liqo's own controllers (tests/integration/test_datapath.py)."""
+    for edge in edges:
+        for original, seen in sorted(edge.central_remaps.items()):
+            raise PreconditionFailed(
+                f"central reaches {edge.cluster.name}'s pod CIDR {original} as {seen} (Liqo "
+                "remapped it), and Liqo v1.2.0 cannot route Services over a shortcut to such an "
+                "edge: the other edge would get its endpoints at central's remapped addresses, "
+                "which Liqo maps over the shortcut only within the edge's own pod CIDR; create "
+                "the shortcut without selecting Services, or give the edges pod CIDRs central "
+                "need not remap"
+            )
+
+
 def _warnings(edges: list[Edge]) -> list[str]:
     """Situations where the peering works but the direct data path may not; said, not refused."""
     found = []
@@ -358,9 +384,8 @@ def _warnings(edges: list[Edge]) -> list[str]:
         for original, seen in sorted(edge.central_remaps.items()):
             found.append(
                 f"central reaches {edge.cluster.name}'s pod CIDR {original} as {seen} (Liqo "
-                "remapped it): central's EndpointSlices list those pods at remapped addresses, "
-                "while the direct path maps addresses with the edges' own Configuration; check "
-                "that Services with endpoints there answer over the shortcut"
+                "remapped it): the peering works, but Liqo v1.2.0 cannot route Services with "
+                "endpoints there over the shortcut, so none will be"
             )
     shared = set(edges[0].facts.pod_cidrs) & set(edges[1].facts.pod_cidrs)
     if shared:

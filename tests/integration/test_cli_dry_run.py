@@ -194,7 +194,7 @@ def test_a_server_dry_run_refusal_is_reported_and_fails_the_command_with_nothing
     assert snapshot(kube) == before
 
 
-def test_a_pod_cidr_central_remapped_is_explained_and_nothing_changes(
+def test_a_pod_cidr_central_remapped_is_explained_and_refused_for_services_changing_nothing(
     shortcut_cli: CLI, kube: Kube
 ) -> None:
     """Central's own Configuration for edge-b says Liqo remapped edge-b's pod CIDR."""
@@ -218,6 +218,9 @@ def test_a_pod_cidr_central_remapped_is_explained_and_nothing_changes(
     try:
         before = snapshot(kube)
         dry = shortcut_cli("create", "edge-a", "edge-b", "--dry-run=client")
+        # Services over such a shortcut are what Liqo v1.2.0 cannot route (seen on the real
+        # data path: the other edge's ShadowEndpointSlice never maps): refused up front.
+        routed = shortcut_cli("create", "edge-a", "edge-b", "--services", "all")
         after = snapshot(kube)
     finally:
         set_pod_cidrs(original)
@@ -227,4 +230,8 @@ def test_a_pod_cidr_central_remapped_is_explained_and_nothing_changes(
     assert warning.startswith(
         f"warning: central reaches edge-b's pod CIDR {original[0]} as 10.71.0.0/16 (Liqo remapped"
     )
+    assert routed.returncode == ExitCode.PRECONDITION_FAILED, routed.stderr
+    (refusal,) = routed.stderr.splitlines()
+    assert refusal.startswith(f"error: central reaches edge-b's pod CIDR {original[0]} as 10.71")
+    assert "cannot route Services over a shortcut" in refusal
     assert after == before
