@@ -143,7 +143,7 @@ def central_remaps(
     return remaps
 
 
-def _remap(ip: str, source: ipaddress.IPv4Network, target: ipaddress.IPv4Network) -> str:
+def remap_address(ip: str, source: ipaddress.IPv4Network, target: ipaddress.IPv4Network) -> str:
     """``ip`` moved from ``source`` into ``target``, host part kept (Liqo's RemapMask);
     unchanged when it is not in ``source``."""
     try:
@@ -353,7 +353,7 @@ def offload(
         for a in (node.get("status") or {}).get("addresses") or []
     }
     remaps = central_remaps(kube)
-    used |= {_remap(ip, *reversed(pair)) for pair in remaps.values() for ip in used}
+    used |= {remap_address(ip, *reversed(pair)) for pair in remaps.values() for ip in used}
     without_ip = {n for n in wanted if n not in existing or not _pod_ips(existing[n])}
     new_ips = {
         cluster: allocate_ips(
@@ -372,7 +372,7 @@ def offload(
             pod = kube.create(k.PODS, _pod(namespace, app, name, node, ports))
         if name in without_ip:
             own = new_ips[cluster].pop(0)
-            ip = _remap(own, *remaps[cluster]) if cluster in remaps else own
+            ip = remap_address(own, *remaps[cluster]) if cluster in remaps else own
         else:
             ip = _pod_ips(pod)[0]
         if node not in host_ips:
@@ -418,7 +418,7 @@ def describe(target: Target | Kube, namespace: str, app: str) -> Workload | None
         node = str(pod["spec"].get("nodeName") or "")
         ip = (_pod_ips(pod) or [""])[0]
         cluster = cluster_of.get(node, node)
-        own = _remap(ip, *reversed(remaps[cluster])) if cluster in remaps and ip else ip
+        own = remap_address(ip, *reversed(remaps[cluster])) if cluster in remaps and ip else ip
         pods.append(PlacedPod(_name(pod), cluster, node, ip, own))
     spec: dict[str, Any] = service.get("spec") or {}
     return Workload(

@@ -9,7 +9,7 @@ import pytest
 
 from lab.datapath import netns
 from lab.datapath.gateways import container_args, flag, userspace
-from lab.datapath.wan import LOAD_BALANCER_POOL, load_balancer_ips
+from lab.datapath.wan import LOAD_BALANCER_POOL, load_balancer_ips, one_way_delay
 from lab.topology import datapath_mode_from_env
 
 
@@ -92,3 +92,10 @@ def test_a_real_datapath_without_root_says_so_and_runs_the_emulated_one(
     assert capsys.readouterr().err.count("\n") == 1
     assert datapath_mode_from_env({"LAB_DATAPATH": "emulated"}) == "emulated"
     assert capsys.readouterr().err == ""
+
+
+def test_a_path_through_central_is_eight_times_a_shortcut_in_round_trip() -> None:
+    edge_to_central = one_way_delay("edge-a", "central", "central")
+    assert one_way_delay("central", "edge-b", "central") == edge_to_central
+    shortcut = one_way_delay("edge-a", "edge-b", "central")
+    assert (4 * edge_to_central) / (2 * shortcut) == 8  # 80 ms against 10 ms

@@ -8,7 +8,7 @@ import pytest
 
 from lab.liqo_baseline import virtual_kubelet_ip, virtual_kubelet_node
 from lab.topology import with_edges
-from lab.workloads import allocate_ips, node_for
+from lab.workloads import allocate_ips, node_for, remap_address
 
 
 def test_addresses_come_from_the_cidr_s_second_slash_24_and_skip_the_used_ones() -> None:
@@ -54,3 +54,11 @@ def test_the_virtual_node_is_labelled_and_tainted_as_liqo_s_virtual_kubelet_does
     assert node["spec"]["taints"] == [
         {"key": "virtual-node.liqo.io/not-allowed", "value": "true", "effect": "NoExecute"}
     ]
+
+
+def test_central_shows_a_remapped_edge_s_pod_in_the_remapped_cidr_host_part_kept() -> None:
+    own, seen = ipaddress.IPv4Network("10.244.0.0/16"), ipaddress.IPv4Network("10.64.0.0/16")
+    assert remap_address("10.244.1.7", own, seen) == "10.64.1.7"
+    assert remap_address("10.64.1.7", seen, own) == "10.244.1.7"
+    assert remap_address("10.243.1.7", own, seen) == "10.243.1.7"  # not in the remapped CIDR
+    assert remap_address("edge-a-node", own, seen) == "edge-a-node"  # a node's hostname address
