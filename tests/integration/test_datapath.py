@@ -19,11 +19,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from kubernetes.client import CoreV1Api
 
 from lab.datapath import netns, probe
 from lab.datapath.service import SIZE, TwoEdgeService, two_edge_service
 from lab.emulator import kube as k
 from lab.emulator.kube import Kube, Obj
+from liqoshortcut.core.routing import USE_DIRECT_CONNECTIONS
 from tests.integration.datapath import (
     Clients,
     gateway_namespace,
@@ -31,6 +33,7 @@ from tests.integration.datapath import (
     namespace_pids,
     process_named,
 )
+from tests.integration.edge_liqoctl import liqoctl
 
 pytestmark = pytest.mark.integration
 
@@ -153,4 +156,29 @@ def test_liqos_gateways_see_a_stopped_tunnel_and_its_return(
     print(
         f"\nclient's wireguard stopped: server's Connection Error after {down:.1f}s; "
         f"continued: Connected after {up:.1f}s"
+    )
+
+
+def test_a_peering_made_by_liqoctl_carries_a_direct_service_past_central(
+    real_datapath: Path, web: TwoEdgeService, kube: Clients
+) -> None:
+    """liqoctl's own network peering between the edges, and the annotation set by hand, as a
+    Liqo user does it without liqo-shortcut: the same bytes bypass central."""
+    connected = liqoctl("network", "connect", "--wait")
+    try:
+        assert connected.returncode == 0, connected.stderr
+        CoreV1Api(kube("central")).patch_namespaced_service(
+            "web", web.namespace, {"metadata": {"annotations": {USE_DIRECT_CONNECTIONS: "true"}}}
+        )
+        address = web.address_seen_by("edge-a")
+        assert address == web.placed["edge-b"].ip
+        direct = web.send(address)
+    finally:
+        reset = liqoctl("network", "reset")
+    assert reset.returncode == 0, reset.stderr
+    assert direct.received == SIZE
+    assert direct.through_central <= QUIET, f"central's node saw {direct.through_central} B"
+    print(
+        f"\nliqoctl's peering: central's node {direct.through_central} B, "
+        f"RTT {direct.rtt_ms:.1f} ms"
     )
