@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import statistics
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -58,6 +61,42 @@ class TwoEdgeService:
             local_pod_cidr=self.central_pod_cidr,
         )  # fmt: skip
         return address
+
+    @contextlib.contextmanager
+    def followed_by(self, edge: str, address_file: Path) -> Iterator[None]:
+        """Inside the block, the virtual kubelet's reflection into ``edge`` follows central
+        (once a second, as its informers would) and ``address_file`` holds the address a client
+        there dials now: what a client that looks the Service up again reads."""
+        stop = threading.Event()
+
+        def follow() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError, KubeError, ValueError):
+                    staged = address_file.with_suffix(".new")
+                    staged.write_text(self.address_seen_by(edge))
+                    staged.replace(address_file)
+                stop.wait(1.0)
+
+        address_file.write_text(self.address_seen_by(edge))
+        follower = threading.Thread(target=follow, daemon=True, name="reflection")
+        follower.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            follower.join(timeout=40)
+
+    def resuming(self, address_file: Path, size: int) -> subprocess.Popen[str]:
+        """A resumable transfer from edge-a's pod to the address in ``address_file``, started
+        (``traffic.resume``: it prints its JSON line when done)."""
+        return subprocess.Popen(
+            [
+                "ip", "netns", "exec", self.placed["edge-a"].netns, sys.executable, "-m",
+                "lab.datapath.traffic", "resume", str(address_file), str(PORT), str(size),
+                "--timeout", "180",
+            ],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=probe.REPO_ROOT,
+        )  # fmt: skip
 
     def send(self, address: str, size: int = SIZE) -> Sent:
         client = self.placed["edge-a"].netns

@@ -7,8 +7,10 @@ transfer crosses central's node. Healing brings the Service back after the hyste
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from kubernetes.client import ApiClient, CustomObjectsApi
 
 from lab import workloads
+from lab.datapath import probe
 from lab.datapath.service import SIZE, TwoEdgeService, two_edge_service
 from tests.integration.datapath import gateway_namespace, process_named
 from tests.integration.operator.conftest import NETWORKING, Resource, Shortcuts, spec_for
@@ -166,3 +169,38 @@ def test_a_public_key_edited_by_hand_is_caught_by_liqo_and_the_service_falls_bac
     finally:
         if edited:
             restore()
+
+
+def test_a_transfer_under_way_when_the_tunnel_stops_finishes_through_central(
+    direct: Resource, web: TwoEdgeService, kube: Clients, tmp_path: Path
+) -> None:
+    """An application that looks the Service up again when its connection stalls (as clients
+    with retries do): the bytes it sent over the shortcut before the fault stay sent, the rest
+    go through central once the operator has moved the Service, and the transfer completes."""
+    size = 4 * SIZE
+    address_file = tmp_path / "address"
+    wireguard = process_named(
+        gateway_namespace(web.datapath, kube, "edge-a", "edge-b"), "wireguard"
+    )
+    before = probe.node_bytes(web.datapath, "central")
+    with web.followed_by("edge-a", address_file):
+        direct_address = address_file.read_text()
+        sender = web.resuming(address_file, size)
+        time.sleep(1.0)  # under way over the shortcut
+        os.kill(wireguard, signal.SIGSTOP)
+        try:
+            until("web back on the hub", lambda: not routed(kube, web.namespace, "web"), 60)
+            out, err = sender.communicate(timeout=180)
+        finally:
+            os.kill(wireguard, signal.SIGCONT)
+    assert sender.returncode == 0, err
+    done = json.loads(out)
+    through_central = probe.node_bytes(web.datapath, "central") - before
+    assert done["bytes"] == size
+    assert done["addresses"][0] == direct_address
+    assert done["addresses"][-1] != direct_address  # finished at the hub path's address
+    assert 0 < through_central < size + SIZE  # only what was left went through central
+    print(
+        f"\n{size} B transfer: {len(done['addresses'])} connections, {done['seconds']:.1f}s, "
+        f"{through_central} B through central's node"
+    )
