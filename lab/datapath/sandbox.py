@@ -138,9 +138,6 @@ class Sandbox:
             self._spawn(name)
         return exited
 
-    def pid(self, name: str) -> int:
-        return self.processes[name].pid
-
     def remove(self) -> None:
         """Stop the processes, then remove the namespace (its veths go with it) and the files."""
         running = [p for p in self.processes.values() if p.poll() is None]
