@@ -37,6 +37,7 @@ import yaml
 
 from lab import build, liqo_auth
 from lab.datapath import netns
+from lab.datapath.sandbox import expand
 from lab.liqo_baseline import (
     IPAM_PORT,
     controller_manager_args,
@@ -359,13 +360,13 @@ class ClusterControlPlane:
         }
         env = dict(os.environ, KUBECONFIG=str(kubeconfig), **pod)
         # The IPAM listens on 0.0.0.0 (Liqo v1.2.0 has no bind-address flag) at this port.
-        ipam = [_expand(a, pod) for a in ipam_args()]
+        ipam = [expand(a, pod) for a in ipam_args()]
         ipam = [f"--port={ports['ipam']}" if a == f"--port={IPAM_PORT}" else a for a in ipam]
         self.state.pids["ipam"] = _spawn(
             "ipam", _restarted("ipam", [str(binaries["ipam"]), *ipam]), self.dir, env
         )
         manager = [
-            _liqo_manager_arg(_expand(a, pod), ports["ipam"], spec.role)
+            _liqo_manager_arg(expand(a, pod), ports["ipam"], spec.role)
             for a in controller_manager_args(self.server)
         ]
         manager += [
@@ -390,7 +391,7 @@ class ClusterControlPlane:
 
     def _webhook_args(self, spec: ClusterSpec, pod: dict[str, str]) -> list[str]:
         ports = self.state.liqo_ports
-        return [_expand(a, pod) for a in webhook_args(spec)] + [
+        return [expand(a, pod) for a in webhook_args(spec)] + [
             f"--webhook-port={ports['webhook']}",
             f"--metrics-address=127.0.0.1:{ports['webhook-metrics']}",
             f"--health-probe-address=127.0.0.1:{ports['webhook-health']}",
@@ -466,13 +467,6 @@ done
 def _restarted(name: str, argv: list[str]) -> list[str]:
     """``argv`` run again whenever it exits; the group's signals reach both (stop, SIGSTOP)."""
     return ["/bin/sh", "-c", RESTART_LOOP, name, *argv]
-
-
-def _expand(argument: str, variables: dict[str, str]) -> str:
-    """An argument with the pod's ``$(VAR)`` references filled in, as the kubelet does."""
-    for name, value in variables.items():
-        argument = argument.replace(f"$({name})", value)
-    return argument
 
 
 def _liqo_manager_arg(argument: str, ipam_port: int, role: str) -> str:

@@ -17,7 +17,6 @@ import signal
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from kubernetes import client
@@ -165,28 +164,16 @@ def drop_tunnel(cluster: str, remote: str) -> None:
     for pod in pods.items:
         uid = str(pod.metadata.uid if pod.metadata else "")
         sandbox = f"{netns.prefix(lab_dir())}-{uid[:8]}"
-        for pid in _pids_of(sandbox, "wireguard"):
+        for pid in netns.running(sandbox, "wireguard"):
             os.kill(pid, signal.SIGSTOP)
-
-
-def _pids_of(namespace: str, binary: str) -> list[int]:
-    pids = [int(pid) for pid in netns.ip("netns", "pids", namespace, check=False).split()]
-    return [pid for pid in pids if _binary(pid) == binary]
-
-
-def _binary(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/exe").resolve().name
-    except OSError:
-        return ""
 
 
 def _resume_gateways() -> None:
     """SIGCONT to every process of the lab's gateway namespaces (nothing to a running one)."""
     for namespace in netns.owned(netns.prefix(lab_dir())):
-        for pid in netns.ip("netns", "pids", namespace, check=False).split():
+        for pid in netns.pids(namespace):
             with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid), signal.SIGCONT)
+                os.kill(pid, signal.SIGCONT)
 
 
 def clear_faults() -> None:

@@ -211,7 +211,8 @@ def _ready(pod: Obj) -> bool:
     )
 
 
-def _ensure_namespace(kube: Kube, namespace: str, labels: Mapping[str, str]) -> None:
+def ensure_namespace(kube: Kube, namespace: str, labels: Mapping[str, str]) -> None:
+    """``namespace`` with ``labels``, ready for Pods (its default ServiceAccount made)."""
     current = kube.get(NAMESPACES, namespace)
     if current is None:
         kube.create(NAMESPACES, {"metadata": {"name": namespace, "labels": dict(labels)}})
@@ -342,7 +343,7 @@ def offload(
         for i in range(count)
     }
     kube = _kube(target)
-    _ensure_namespace(kube, namespace, namespace_labels)
+    ensure_namespace(kube, namespace, namespace_labels)
     existing = {p["metadata"]["name"]: p for p in kube.list(k.PODS, namespace, _selector(app))}
     for name in existing.keys() - wanted.keys():
         kube.delete(k.PODS, name, namespace, grace=0)

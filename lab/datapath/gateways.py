@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lab.datapath import netns
 from lab.datapath.relay import Relays
-from lab.datapath.sandbox import ClusterAccess, ClusterAPI, Obj, Sandbox
+from lab.datapath.sandbox import ClusterAccess, ClusterAPI, Obj, Sandbox, expand
 from lab.datapath.wan import Wan
 from lab.topology import topology_from_env
 
@@ -65,15 +65,9 @@ def container_args(pod: Obj) -> dict[str, tuple[list[str], dict[str, str]]]:
             )
             for var in container.get("env") or []
         }
-        args = [_expand(str(arg), env) for arg in container.get("args") or []]
+        args = [expand(str(arg), env) for arg in container.get("args") or []]
         result[container["name"]] = (args, env)
     return result
-
-
-def _expand(argument: str, env: dict[str, str]) -> str:
-    for name, value in env.items():
-        argument = argument.replace(f"$({name})", value)
-    return argument
 
 
 def flag(args: list[str], name: str) -> str | None:

@@ -66,6 +66,23 @@ def owned(lab_prefix: str) -> list[str]:
     return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(lab_prefix + "-"))
 
 
+def pids(name: str) -> list[int]:
+    """The processes running in namespace ``name`` (none once it is gone)."""
+    return [int(pid) for pid in ip("netns", "pids", name, check=False).split()]
+
+
+def running(name: str, binary: str) -> list[int]:
+    """The processes of ``binary`` (its file name) running in namespace ``name``."""
+    found = []
+    for pid in pids(name):
+        try:
+            if Path(f"/proc/{pid}/exe").resolve().name == binary:
+                found.append(pid)
+        except OSError:  # it exited meanwhile
+            continue
+    return found
+
+
 def sweep(lab_prefix: str) -> None:
     """Remove every namespace of the lab (its veths go with them)."""
     for name in owned(lab_prefix):

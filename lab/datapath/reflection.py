@@ -34,6 +34,7 @@ from lab.datapath import pods
 from lab.datapath.probe import REPO_ROOT
 from lab.emulator import kube as k
 from lab.emulator.kube import Kube, KubeError, Obj
+from lab.workloads import ensure_namespace
 
 IPS = k.Resource("ipam.liqo.io", "v1alpha1", "ips")
 SHADOW_ENDPOINTSLICES = k.Resource("offloading.liqo.io", "v1beta1", "shadowendpointslices")
@@ -49,11 +50,6 @@ POD_NAME, POD_NAMESPACE = "offloading.liqo.io/pod-name", "offloading.liqo.io/pod
 # The lab's own mark on each reflection; Liqo copies a ShadowEndpointSlice's annotations onto the
 # EndpointSlice it makes, so the mark says when the edge has caught up with this reflection.
 REFLECTED_AT = "lab.liqo-shortcut.io/reflected-at"
-
-
-def _ensure_namespace(kube: Kube, name: str) -> None:
-    if kube.get(NAMESPACES, name) is None:
-        kube.create(NAMESPACES, {"kind": "Namespace", "metadata": {"name": name}})
 
 
 def _apply(kube: Kube, res: k.Resource, obj: Obj) -> Obj:
@@ -73,7 +69,7 @@ def _apply(kube: Kube, res: k.Resource, obj: Obj) -> Obj:
 def run_on_edge(edge: Kube, lab_dir: Path, cluster: str, namespace: str, name: str, ip: str) -> str:
     """The pod behind an offloaded Pod, on its edge's node with the same IP; returns the
     namespace it runs in (plugged into the edge's node)."""
-    _ensure_namespace(edge, namespace)
+    ensure_namespace(edge, namespace, {})
     node = f"{cluster}-node"
     pod = edge.get(k.PODS, name, namespace)
     if pod is None:
@@ -200,7 +196,7 @@ def reflect(
     if svc is None:
         raise ValueError(f"no Service {namespace}/{service} on central")
     direct = (svc["metadata"].get("annotations") or {}).get(USE_DIRECT_CONNECTIONS) == "true"
-    _ensure_namespace(edge, namespace)
+    ensure_namespace(edge, namespace, {})
     deadline = time.monotonic() + timeout
     stamp = f"{time.time():.6f}"
     names = []

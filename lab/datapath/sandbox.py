@@ -35,6 +35,13 @@ STOP_GRACE = 5.0
 TOKEN_SECONDS = 86400
 
 
+def expand(argument: str, variables: dict[str, str]) -> str:
+    """An argument with the pod's ``$(VAR)`` references filled in, as the kubelet does."""
+    for name, value in variables.items():
+        argument = argument.replace(f"$({name})", value)
+    return argument
+
+
 class ClusterAPI(Protocol):
     """What the data path asks of a cluster (the emulator's client answers it)."""
 

@@ -28,15 +28,7 @@ def gateway_namespace(datapath: Path, kube: Clients, cluster: str, remote: str) 
     return f"{netns.prefix(datapath)}-{gateway_pod_uid(kube, cluster, remote)[:8]}"
 
 
-def namespace_pids(namespace: str) -> set[int]:
-    return {int(pid) for pid in netns.ip("netns", "pids", namespace).split()}
-
-
 def process_named(namespace: str, binary: str) -> int:
     """The pid of Liqo's ``binary`` running in ``namespace``."""
-    (pid,) = [
-        pid
-        for pid in namespace_pids(namespace)
-        if Path(f"/proc/{pid}/exe").resolve().name == binary
-    ]
+    (pid,) = netns.running(namespace, binary)
     return pid

@@ -30,7 +30,6 @@ from tests.integration.datapath import (
     Clients,
     gateway_namespace,
     gateway_pod_uid,
-    namespace_pids,
     process_named,
 )
 from tests.integration.edge_liqoctl import liqoctl
@@ -106,7 +105,7 @@ def test_a_deleted_shortcut_leaves_no_namespace_or_process_behind(
         gateway_namespace(real_datapath, kube, cluster, remote)
         for cluster, remote in (("edge-a", "edge-b"), ("edge-b", "edge-a"))
     }
-    pids = set().union(*(namespace_pids(name) for name in namespaces))
+    pids = set().union(*(netns.pids(name) for name in namespaces))
     commands = {Path(f"/proc/{pid}/exe").resolve().name for pid in pids}
     assert {"gateway", "wireguard"} <= commands  # Liqo's binaries ran there
 
