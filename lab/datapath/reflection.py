@@ -7,7 +7,8 @@ EndpointSlice clients on the edge use. No virtual kubelet runs in the lab, so th
 part, following Liqo v1.2.0 (cited in lab/FIDELITY.md):
 
 - the pod an offloaded Pod stands for runs on its edge (pod reflection): a Pod object on the
-  edge's node with the same IP, and a network namespace on that node (``pods.plug``);
+  edge's node at its own IP (central shows it remapped where its Liqo remapped the edge's pod
+  CIDR), and a network namespace on that node (``pods.plug``);
 - central holds an ``IP`` per offloaded pod (controller-manager's OffloadedPodReconciler, which
   central's ``--offloading-enabled=false`` turns off here), which Liqo's IPAM maps into central's
   external CIDR and Liqo's gateways DNAT back (the path through central);
@@ -67,8 +68,9 @@ def _apply(kube: Kube, res: k.Resource, obj: Obj) -> Obj:
 
 
 def run_on_edge(edge: Kube, lab_dir: Path, cluster: str, namespace: str, name: str, ip: str) -> str:
-    """The pod behind an offloaded Pod, on its edge's node with the same IP; returns the
-    namespace it runs in (plugged into the edge's node)."""
+    """The pod behind an offloaded Pod, on its edge's node at ``ip``, its address there (which
+    central shows remapped where its Liqo remapped the edge's pod CIDR); returns the network
+    namespace it runs in, plugged into the edge's node."""
     ensure_namespace(edge, namespace, {})
     node = f"{cluster}-node"
     pod = edge.get(k.PODS, name, namespace)
