@@ -729,12 +729,9 @@ class Lab:
         finally:
             self.switch(before)
 
-    def carrying(self, mode: DatapathMode) -> contextlib.AbstractContextManager[None]:
-        """The gateway pods' packets carried by ``mode`` inside the block (see ``carrier``)."""
-        return self._with_datapath(mode)
-
     @contextlib.contextmanager
-    def _with_datapath(self, mode: DatapathMode) -> Iterator[None]:
+    def carrying(self, mode: DatapathMode) -> Iterator[None]:
+        """The gateway pods' packets carried by ``mode`` inside the block (see ``carrier``)."""
         before = self.datapath
         self.switch_datapath(mode)
         try:
