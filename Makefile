@@ -42,8 +42,13 @@ imports: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
+# The overlapping-CIDR suite needs edge-a and edge-b on one pod CIDR: a second, smaller lab.
+OVERLAPPING_LAB = LAB_DIR=$(CURDIR)/.lab-overlapping LAB_EDGES=2 \
+	LAB_POD_CIDRS=edge-a=10.244.0.0/16,edge-b=10.244.0.0/16
+
 integration: $(STAMP) lab-build
 	$(BIN)/pytest tests/integration
+	$(OVERLAPPING_LAB) $(BIN)/pytest tests/integration/overlapping
 
 bench: $(STAMP) lab-build
 	$(BIN)/python -m bench

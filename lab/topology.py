@@ -8,6 +8,7 @@ of edges raised (``LAB_EDGES=15``: edge-a to edge-o) for the operator's scale be
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from dataclasses import dataclass, replace
@@ -107,6 +108,16 @@ def parse_pod_cidr_overrides(value: str) -> dict[str, str]:
             raise ValueError(f"LAB_POD_CIDRS item {item!r} is not name=cidr")
         overrides[name] = cidr
     return overrides
+
+
+def overlapping_edges(topology: Topology) -> bool:
+    """Whether edge-a and edge-b share pod addresses (``LAB_POD_CIDRS``): what Liqo remaps."""
+    cidrs = [
+        ipaddress.ip_network(spec.pod_cidr)
+        for spec in topology.clusters
+        if spec.name in ("edge-a", "edge-b")
+    ]
+    return len(cidrs) == 2 and cidrs[0].overlaps(cidrs[1])
 
 
 def topology_from_env(env: dict[str, str] | None = None) -> Topology:

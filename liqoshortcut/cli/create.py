@@ -125,6 +125,7 @@ def create(
     from pydantic import ValidationError
 
     from liqoshortcut.cli.progress import reporter
+    from liqoshortcut.core.explain import remapped
     from liqoshortcut.core.gateway import GatewaySettings, usage_error
     from liqoshortcut.core.plan import Side
     from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State
@@ -208,13 +209,14 @@ def create(
                 preflight.central, plan, policy, preflight.edges, report, liqo_namespace
             )
             routing.check()  # central's Services readable, before the first change
-        with recorded(preflight.central, liqo_namespace, record, reached):
-            ConnectRun(plan, preflight.edges, deadline, report, then=routing).run()
+        with recorded(preflight.central, liqo_namespace, record, reached) as recording:
+            produced = ConnectRun(plan, preflight.edges, deadline, report, then=routing).run()
+            recording.record = record.learnt(plan.peer_pod_cidrs(produced))
     routed = [service_name(key) for key in routing.routed] if routing else []
     summary = {
         "name": plan.shortcut,
-        "server": {"context": server.name, "clusterID": server.cluster_id},
-        "client": {"context": client.name, "clusterID": client.cluster_id},
+        "server": recording.record.server.as_dict(),
+        "client": recording.record.client.as_dict(),
         "connected": wait,
         "routedServices": routed,
     }
@@ -223,5 +225,7 @@ def create(
         state += f"; Services routed over it: {', '.join(routed) if routed else 'none'}"
     elif policy.services != "None" and policy.path == "Hub":
         state += "; the selected Services stay on the hub path (--path hub)"
-    text = f"shortcut {plan.shortcut} {state}"
-    write_data(env, output, summary, text=text, done=text)
+    done = f"shortcut {plan.shortcut} {state}"
+    # Where Liqo remapped the other edge's pods, a client dials them under other addresses.
+    told = [done, *remapped(recording.record, plan.pod_cidrs())]
+    write_data(env, output, summary, text="\n".join(told), done=done)

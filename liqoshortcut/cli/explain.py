@@ -1,8 +1,9 @@
 """`kubectl shortcut explain SERVICE`: which path a Service's traffic between edges takes, and why.
 
 Read from the central cluster alone: the Service, its EndpointSlices and the virtual nodes they
-name, the VirtualNodeShortcuts of every namespace (their statuses carry health and path), and
-central's Configurations (the edges' pod CIDRs). Nothing is changed.
+name, the VirtualNodeShortcuts of every namespace (their statuses carry health and path), the
+records `create` keeps in Liqo's namespace and the statuses (where each edge reaches the other's
+pods over a shortcut), and central's Configurations (the edges' pod CIDRs). Nothing is changed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated
 import typer
 
 from liqoshortcut.cli.environment import environment
-from liqoshortcut.cli.options import ContextOption, KubeconfigOption
+from liqoshortcut.cli.options import ContextOption, KubeconfigOption, LiqoNamespaceOption
 from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
 
 
@@ -27,17 +28,20 @@ def explain(
     ] = None,
     kubeconfig: KubeconfigOption = None,
     context: ContextOption = None,
+    liqo_namespace: LiqoNamespaceOption = "liqo",
     output: OutputOption = OutputFormat.TEXT,
 ) -> None:
     """Say which path SERVICE's traffic between edges takes now, and why."""
     from liqoshortcut.core.explain import explain as explained
     from liqoshortcut.core.explain import status_line
+    from liqoshortcut.core.record import ShortcutRecord
     from liqoshortcut.core.routing import view_of
     from liqoshortcut.errors import PreconditionFailed
     from liqoshortcut.kube import traffic
     from liqoshortcut.kube.clients import connect
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.kube.traffic import shortcut_resources
+    from liqoshortcut.workflow.records import created_records
 
     env = environment(ctx)
     resolved = load_kubeconfig(kubeconfig).resolve(context)
@@ -54,5 +58,7 @@ def explain(
     health = {
         f"{r['metadata']['namespace']}/{r['metadata']['name']}": status_line(r) for r in resources
     }
-    explanation = explained(found[0], views, health, traffic.edge_pod_cidrs(central))
+    records = created_records(central, liqo_namespace).records
+    records += [ShortcutRecord.from_resource(resource) for resource in resources]
+    explanation = explained(found[0], views, health, traffic.edge_pod_cidrs(central), records)
     write_data(env, output, explanation.as_dict(), text=explanation.text())

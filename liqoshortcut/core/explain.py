@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Literal
 
+from liqoshortcut.core.record import ShortcutRecord
 from liqoshortcut.core.routing import (
     ROUTED_BY,
     USE_DIRECT_CONNECTIONS,
@@ -58,15 +59,21 @@ def explain(
     shortcuts: Sequence[ShortcutView],
     health: Mapping[str, str],
     pod_cidrs: Mapping[str, Iterable[str]],
+    records: Sequence[ShortcutRecord] = (),
 ) -> Explanation:
     """``health`` holds a line per shortcut key (its Connections as its status says);
-    ``pod_cidrs`` each edge's pod CIDRs by cluster ID (central's Configurations for them)."""
+    ``pod_cidrs`` each edge's pod CIDRs by cluster ID (central's Configurations for them);
+    ``records`` every shortcut (`create`'s and the operator's), for the addresses each edge
+    reaches the other's pods at over them."""
     decision = decide(service, shortcuts)
     annotation = service.annotations.get(USE_DIRECT_CONNECTIONS)
     path: Path = "Direct" if annotation == "true" else "Hub"
     details = [_annotation(service), _endpoints(service)]
     details += [f"shortcut {key}: {health.get(key, 'not found')}" for key in decision.shortcuts]
     details += _overlaps(sorted(service.endpoint_edges), pod_cidrs)
+    for record in records:
+        if {record.server.cluster_id, record.client.cluster_id} <= service.endpoint_edges:
+            details += [f"addresses: {line}" for line, _ in addresses(record, pod_cidrs)]
     if service.foreign:
         why = f"{USE_DIRECT_CONNECTIONS} was set by someone else, and Liqo follows it"
     elif path == "Direct":
@@ -122,6 +129,38 @@ def _overlaps(edges: Sequence[str], pod_cidrs: Mapping[str, Iterable[str]]) -> l
                         "remapped CIDR in the shortcut's Configuration"
                     )
     return found
+
+
+def addresses(
+    record: ShortcutRecord, pod_cidrs: Mapping[str, Iterable[str]]
+) -> list[tuple[str, bool]]:
+    """Where a client on each edge of ``record`` reaches the other edge's pods over it, one line
+    per edge that the shortcut's run has told, and whether Liqo remapped them; ``pod_cidrs`` are
+    each edge's own, by cluster ID."""
+    found = []
+    for edge, peer in ((record.client, record.server), (record.server, record.client)):
+        if not edge.peer_pod_cidrs:
+            continue
+        own = tuple(pod_cidrs.get(peer.cluster_id, ()))
+        remapped = bool(own) and set(own) != set(edge.peer_pod_cidrs)
+        how = (
+            f"{peer.context}'s pod CIDR {', '.join(own)} as {edge.context}'s Liqo remapped it"
+            if remapped
+            else "their own pod CIDR"
+        )
+        found.append(
+            (
+                f"a client on {edge.context} reaches {peer.context}'s pods over shortcut "
+                f"{record.name} at {', '.join(edge.peer_pod_cidrs)} ({how})",
+                remapped,
+            )
+        )
+    return found
+
+
+def remapped(record: ShortcutRecord, pod_cidrs: Mapping[str, Iterable[str]]) -> list[str]:
+    """The lines of `addresses` where Liqo remapped the other edge's pods: what `create` tells."""
+    return [line for line, was_remapped in addresses(record, pod_cidrs) if was_remapped]
 
 
 def status_line(resource: Mapping[str, Any]) -> str:

@@ -55,6 +55,8 @@ class EdgeSeen:
     role: Literal["server", "client"]
     cluster_id: str | None = None
     connection: ConnectionSeen | None = None  # None: not read (the edge was not reached)
+    # The CIDRs under which this edge reaches the other edge's pods; None: not learnt this pass.
+    peer_pod_cidrs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,10 @@ def _edge(edge: EdgeSeen, old: Mapping[str, Any] | None) -> dict[str, Any]:
         shown["connection"] = _connection(edge.connection, (old or {}).get("connection"))
     elif old and old.get("connection"):
         shown["connection"] = old["connection"]
+    if edge.peer_pod_cidrs is not None:
+        shown["peerPodCIDRs"] = list(edge.peer_pod_cidrs)
+    elif old and old.get("peerPodCIDRs"):
+        shown["peerPodCIDRs"] = old["peerPodCIDRs"]
     return shown
 
 

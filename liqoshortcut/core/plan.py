@@ -61,7 +61,8 @@ class Condition(StrEnum):
 class Output(StrEnum):
     """A value only a running step learns and a later step's manifest needs.
 
-    Values: ENDPOINT_ADDRESSES a list of str, ENDPOINT_PORT an int, the others a str.
+    Values: ENDPOINT_ADDRESSES and PEER_POD_CIDRS a list of str, ENDPOINT_PORT an int, the
+    others a str. PEER_POD_CIDRS no step needs: it is what the run tells its caller.
     """
 
     ENDPOINT_ADDRESSES = "status.endpoint.addresses"
@@ -69,6 +70,9 @@ class Output(StrEnum):
     ENDPOINT_PROTOCOL = "status.endpoint.protocol"
     PUBLIC_KEY = "public key (status.secretRef)"
     UID = "metadata.uid"
+    # Where this edge's pods reach the other edge's pods: the peer's pod CIDRs as this edge's Liqo
+    # mapped them, remapped when they overlap its own (Configuration status.remote.cidr.pod).
+    PEER_POD_CIDRS = "status.remote.cidr.pod"
 
 
 Outputs = Mapping[Output, object]
@@ -242,6 +246,27 @@ class Plan(Placement):
             tuple(step for step in self.steps if depth[step.id] == level)
             for level in range(max(depth.values(), default=-1) + 1)
         )
+
+    def peer_pod_cidrs(self, produced: Mapping[str, Outputs]) -> dict[Side, tuple[str, ...]]:
+        """Per side, the CIDRs its edge reaches the other's pods at, as a run (``produced`` by
+        step id) learnt them; a side missing where the run did not get that far."""
+        found = {}
+        for step in self.steps:
+            cidrs = produced.get(step.id, {}).get(Output.PEER_POD_CIDRS)
+            if isinstance(cidrs, list | tuple):
+                found[step.side] = tuple(str(cidr) for cidr in cidrs)
+        return found
+
+    def pod_cidrs(self) -> dict[str, tuple[str, ...]]:
+        """Each edge's own pod CIDRs by cluster ID, as the plan's Configurations describe them
+        to the other edge."""
+        return {
+            self.edges[step.side.other].cluster_id: tuple(
+                step.manifest["spec"]["remote"]["cidr"]["pod"]
+            )
+            for step in self.steps
+            if step.kind == "Configuration" and step.manifest is not None
+        }
 
     def manifests_by_cluster(self) -> dict[str, list[Manifest]]:
         """Per edge, every object the plan creates, in creation order: the dry-run's output."""
@@ -494,6 +519,7 @@ class _Builder:
             what,
             (created,),
             condition=Condition.CONFIGURED,
+            produces=(Output.PEER_POD_CIDRS,),
         )
 
     def wait_gateway_pod(self, side: Side, created: str) -> str:

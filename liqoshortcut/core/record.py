@@ -9,12 +9,14 @@ nothing secret (no server address, no credential) ever goes in it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
 from liqoshortcut.core.naming import MANAGED_BY, MANAGED_BY_LABEL, SHORTCUT_LABEL, ownership_labels
+from liqoshortcut.core.plan import Side
 
 COMPONENT_LABEL: Final = "app.kubernetes.io/component"
 RECORD_COMPONENT: Final = "shortcut-record"
@@ -41,6 +43,15 @@ class State(StrEnum):
 class EdgeRecord:
     context: str  # the edge's name as the user gave it
     cluster_id: str
+    # Where this edge's pods reach the other edge's pods (Liqo's mapping, remapped on overlap);
+    # empty until a run learnt it.
+    peer_pod_cidrs: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"context": self.context, "clusterID": self.cluster_id}
+        if self.peer_pod_cidrs:
+            shown["peerPodCIDRs"] = list(self.peer_pod_cidrs)
+        return shown
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,14 @@ class ShortcutRecord:
     created: datetime | None = None  # set by the API server; None before the first write
     source: str = "cli"  # "cli", or the VirtualNodeShortcut (namespace/name) the operator owns
 
+    def learnt(self, peer_pod_cidrs: Mapping[Side, tuple[str, ...]]) -> ShortcutRecord:
+        """This record with the CIDRs a run found each side reaching the other's pods at."""
+        return replace(
+            self,
+            server=replace(self.server, peer_pod_cidrs=peer_pod_cidrs.get(Side.SERVER, ())),
+            client=replace(self.client, peer_pod_cidrs=peer_pod_cidrs.get(Side.CLIENT, ())),
+        )
+
     def to_config_map(self, namespace: str) -> dict[str, Any]:
         data = {
             "server.context": self.server.context,
@@ -61,6 +80,9 @@ class ShortcutRecord:
             "client.clusterID": self.client.cluster_id,
             "state": str(self.state),
         }
+        for side, edge in (("server", self.server), ("client", self.client)):
+            if edge.peer_pod_cidrs:
+                data[f"{side}.peerPodCIDRs"] = ",".join(edge.peer_pod_cidrs)
         if self.message:
             data["message"] = self.message
         return {
@@ -94,8 +116,8 @@ class ShortcutRecord:
             state, message = State.FAILED, f"unknown state {data.get('state')!r}"
         return cls(
             name=str(name),
-            server=EdgeRecord(data["server.context"], data["server.clusterID"]),
-            client=EdgeRecord(data["client.context"], data["client.clusterID"]),
+            server=_edge_record(data, "server"),
+            client=_edge_record(data, "client"),
             state=state,
             message=message,
             created=datetime.fromisoformat(created) if created else None,
@@ -105,8 +127,8 @@ class ShortcutRecord:
         """For `-o json|yaml`: camelCase like the Kubernetes objects it sits beside."""
         shown: dict[str, Any] = {
             "name": self.name,
-            "server": {"context": self.server.context, "clusterID": self.server.cluster_id},
-            "client": {"context": self.client.context, "clusterID": self.client.cluster_id},
+            "server": self.server.as_dict(),
+            "client": self.client.as_dict(),
             "state": str(self.state),
         }
         if self.message:
@@ -122,9 +144,11 @@ class ShortcutRecord:
         metadata, spec = resource["metadata"], resource.get("spec") or {}
         status = resource.get("status") or {}
         edges = {edge["name"]: dict(edge) for edge in spec.get("edges") or []}
+        peers: dict[str, tuple[str, ...]] = {}
         for seen in status.get("edges") or []:  # the operator found the IDs the spec left out
             if seen.get("name") in edges and seen.get("clusterID"):
                 edges[seen["name"]].setdefault("clusterID", seen["clusterID"])
+            peers[str(seen.get("name"))] = tuple(seen.get("peerPodCIDRs") or ())
         names = list(edges)
         server = spec.get("serverEdge") or (names[-1] if names else "")
         client = next((name for name in names if name != server), "")
@@ -138,13 +162,26 @@ class ShortcutRecord:
         created = metadata.get("creationTimestamp")
         return cls(
             name=metadata["name"],
-            server=EdgeRecord(server, (edges.get(server) or {}).get("clusterID", "")),
-            client=EdgeRecord(client, (edges.get(client) or {}).get("clusterID", "")),
+            server=EdgeRecord(
+                server, (edges.get(server) or {}).get("clusterID", ""), peers.get(server, ())
+            ),
+            client=EdgeRecord(
+                client, (edges.get(client) or {}).get("clusterID", ""), peers.get(client, ())
+            ),
             state=state,
             message=message,
             created=datetime.fromisoformat(created) if created else None,
             source=f"{metadata.get('namespace')}/{metadata['name']}",
         )
+
+
+def _edge_record(data: dict[str, str], side: str) -> EdgeRecord:
+    peers = data.get(f"{side}.peerPodCIDRs", "")
+    return EdgeRecord(
+        data[f"{side}.context"],
+        data[f"{side}.clusterID"],
+        tuple(cidr for cidr in peers.split(",") if cidr),
+    )
 
 
 def record_name(shortcut: str) -> str:

@@ -77,6 +77,12 @@ class EdgeStatus(StatusModel):
         description="Which gateway of the shortcut the edge hosts."
     )
     connection: ConnectionState | None = None
+    peer_pod_cidrs: tuple[str, ...] | None = Field(
+        None,
+        alias="peerPodCIDRs",
+        description="Where this edge's pods reach the other edge's pods over the shortcut: its "
+        "pod CIDRs as this edge's Liqo mapped them (remapped where they overlap this edge's).",
+    )
 
 
 class ServiceRef(StatusModel):

@@ -37,7 +37,7 @@ from liqoshortcut.core.observed import (
     status_patch,
     transitions,
 )
-from liqoshortcut.core.plan import Side
+from liqoshortcut.core.plan import Outputs, Side
 from liqoshortcut.core.routing import CONFLICT
 from liqoshortcut.errors import (
     Interrupted,
@@ -178,10 +178,11 @@ def reconcile(
         # Recorded before the first change: a status with edges is how the teardown knows
         # that objects may exist on them.
         edges = _planned(preflight, {})
+        produced: Mapping[str, Outputs] = {}
         try:
-            converge(preflight.plan, preflight.edges, deadlines(budget), report)
+            produced = converge(preflight.plan, preflight.edges, deadlines(budget), report)
         finally:  # whatever the pass managed, the Connections say how the shortcut is doing
-            edges = _observe(preflight)
+            edges = _observe(preflight, produced)
     except WaitTimedOut as waiting:
         failure = _waited(waiting, elapsed + budget, spec.timeout)
     except ShortcutError as error:
@@ -340,18 +341,28 @@ def _probe(contexts: Mapping[str, ResolvedContext], clients: EdgeClients) -> Non
             discovery.require_liqo_api(clients(context, name))
 
 
-def _observe(preflight: Preflight) -> tuple[EdgeSeen, ...]:
-    return _planned(preflight, connections(preflight.plan, preflight.edges))
+def _observe(preflight: Preflight, produced: Mapping[str, Outputs]) -> tuple[EdgeSeen, ...]:
+    """The edges with their Connections, read now, and the peer pod CIDRs the pass learnt."""
+    peers = preflight.plan.peer_pod_cidrs(produced)
+    seen = connections(preflight.plan, preflight.edges)
+    return _planned(preflight, seen, peers)
 
 
-def _planned(preflight: Preflight, seen: Mapping[Side, ConnectionSeen]) -> tuple[EdgeSeen, ...]:
-    """The two edges as planned, with their Connections where ``seen`` has them."""
+def _planned(
+    preflight: Preflight,
+    seen: Mapping[Side, ConnectionSeen],
+    peers: Mapping[Side, tuple[str, ...]] | None = None,
+) -> tuple[EdgeSeen, ...]:
+    """The two edges as planned, with their Connections where ``seen`` has them and the CIDRs
+    they reach each other's pods at where ``peers`` has them."""
+    peers = peers or {}
     return tuple(
         EdgeSeen(
             name=preflight.plan.edges[side].name,
             role="server" if side is Side.SERVER else "client",
             cluster_id=preflight.plan.edges[side].cluster_id,
             connection=seen.get(side),
+            peer_pod_cidrs=peers.get(side),
         )
         for side in (Side.SERVER, Side.CLIENT)
     )

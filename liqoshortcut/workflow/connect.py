@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Protocol
+from typing import NoReturn, Protocol
 
-from liqoshortcut.core.plan import Plan
+from liqoshortcut.core.plan import Outputs, Plan
 from liqoshortcut.errors import (
     Interrupted,
     RollbackIncomplete,
@@ -72,15 +72,17 @@ class ConnectRun:
         self.then = then
         self.journal = Journal()
 
-    def run(self) -> None:
+    def run(self) -> dict[str, Outputs]:
+        """Each step's outputs by step id, once everything is done."""
         found = refuse_foreign(self.plan, self.clusters)  # before any change: nothing to undo
         steps = EdgeSteps(
             self.clusters, self.plan.shortcut, self.deadline, self.report, self.journal, found
         )
         try:
-            execute(self.plan, steps, self.deadline)
+            produced = execute(self.plan, steps, self.deadline)
             if self.then is not None:
                 self.then.run()
+            return produced
         except KeyboardInterrupt:
             self._roll_back("interrupted", Interrupted)
         except ShortcutError as error:
@@ -88,7 +90,7 @@ class ConnectRun:
         except BaseException as error:  # the promise holds for failures nobody foresaw too
             self._roll_back(unexpected(error), WorkflowFailed)
 
-    def _roll_back(self, reason: str, failure: type[ShortcutError]) -> None:
+    def _roll_back(self, reason: str, failure: type[ShortcutError]) -> NoReturn:
         """Delete what this run created, newest first, and raise ``failure`` saying how it went."""
         followed = self.then is not None and self.then.changed > 0
         if not len(self.journal) and not followed:
@@ -124,12 +126,13 @@ class ConnectRun:
 
 def converge(
     plan: Plan, clusters: Mapping[str, Cluster], deadline: Deadline, report: Reporter
-) -> None:
+) -> dict[str, Outputs]:
     """Make the edges hold exactly what ``plan`` creates: missing objects made, drifted ones
-    replaced, the rest left alone. Idempotent; a failure leaves everything for the next pass."""
+    replaced, the rest left alone; each step's outputs by step id. Idempotent; a failure leaves
+    everything for the next pass."""
     found = refuse_foreign(plan, clusters)
     steps = EdgeSteps(clusters, plan.shortcut, deadline, report, Journal(), found, repair=True)
-    execute(plan, steps, deadline)
+    return execute(plan, steps, deadline)
 
 
 def _delete_command(ref: ObjectRef) -> str:

@@ -36,11 +36,19 @@ from liqoshortcut.kube.errors import LiqoMissing
 from liqoshortcut.kube.resources import CONFIG_MAP, VIRTUAL_NODE_SHORTCUT
 
 
+@dataclass
+class Recording:
+    """The record `recorded` writes once the run is done: the run puts what it learnt in it."""
+
+    record: ShortcutRecord
+
+
 @contextmanager
 def recorded(
     central: Cluster, namespace: str, record: ShortcutRecord, reached: State
-) -> Iterator[None]:
-    """Keep ``record`` around a run: new ones say Creating until the run has ``reached`` its end.
+) -> Iterator[Recording]:
+    """Keep ``record`` around a run: new ones say Creating until the run has ``reached`` its end,
+    then hold what the run left in the `Recording` it was given.
 
     An exception leaving the block removes a record this call created, or marks it Failed when
     the rollback left objects (`RollbackIncomplete`), as it marks an earlier one; an existing
@@ -60,8 +68,9 @@ def recorded(
     shown = ((existing or creating).get("data") or {}).get("state", str(State.CREATING))
     if existing is None:
         liqo.create(central, CONFIG_MAP, creating)
+    recording = Recording(record)
     try:
-        yield
+        yield recording
     except BaseException as error:
         # Objects the rollback could not remove keep their record, so that `list` shows them.
         left = isinstance(error, RollbackIncomplete)
@@ -85,7 +94,7 @@ def recorded(
             ) from error
         raise
     # Outside the try: the edges are done now, a failure to say so must not undo the record.
-    final = {**creating["data"], "state": str(reached)}
+    final = {**recording.record.to_config_map(namespace)["data"], "state": str(reached)}
     if final != ((existing or creating).get("data") or {}):
         try:
             _write(central, namespace, name, final)
@@ -126,7 +135,18 @@ class Records:
 
 
 def all_records(central: Cluster, namespace: str) -> Records:
-    """Every shortcut: those `create` recorded, and the VirtualNodeShortcuts the operator owns.
+    """Every shortcut: those `create` recorded, and the VirtualNodeShortcuts the operator owns."""
+    recorded_by_create = created_records(central, namespace)
+    records = recorded_by_create.records
+    records += [ShortcutRecord.from_resource(item) for item in _resources(central)]
+    return Records(
+        sorted(records, key=lambda record: (record.name, record.source)),
+        recorded_by_create.warnings,
+    )
+
+
+def created_records(central: Cluster, namespace: str) -> Records:
+    """The shortcuts `create` recorded in ``namespace`` of central.
 
     A ConfigMap labelled as a record that is not one is skipped with a warning naming it, so
     that one hand-edited object never hides every other shortcut.
@@ -144,8 +164,7 @@ def all_records(central: Cluster, namespace: str) -> Records:
             records.append(ShortcutRecord.from_config_map(item))
         except MalformedRecord as malformed:
             warnings.append(str(malformed))
-    records += [ShortcutRecord.from_resource(item) for item in _resources(central)]
-    return Records(sorted(records, key=lambda record: (record.name, record.source)), warnings)
+    return Records(records, warnings)
 
 
 def _resources(central: Cluster) -> list[liqo.Manifest]:

@@ -197,13 +197,15 @@ def _configured(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | Non
     # the spec.
     for configuration in objects:
         generation = configuration.get("metadata", {}).get("generation")
-        for condition in (configuration.get("status") or {}).get("conditions") or []:
+        status = configuration.get("status") or {}
+        for condition in status.get("conditions") or []:
             if (
                 condition.get("type") == "NetworkCIDRsConfigured"
                 and condition.get("status") == "True"
                 and condition.get("observedGeneration") == generation
             ):
-                return {}
+                mapped = ((status.get("remote") or {}).get("cidr") or {}).get("pod") or []
+                return {Output.PEER_POD_CIDRS: [str(cidr) for cidr in mapped]}
     return None
 
 

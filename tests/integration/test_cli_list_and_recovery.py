@@ -19,6 +19,7 @@ import yaml
 from kubernetes.client import ApiClient
 
 from lab.faults import clear_faults, set_faults
+from lab.topology import topology_from_env
 from liqoshortcut.errors import ExitCode
 from tests.integration.admission import REFUSAL
 from tests.integration.kubeconfigs import one_context_kubeconfig
@@ -64,8 +65,19 @@ def test_list_reads_central_alone_and_follows_create_and_delete(
         assert created.returncode == ExitCode.SUCCESS, created.stderr
         (shortcut,) = listed(shortcut_cli, central_only)
         assert shortcut["state"] == "Created"  # --no-wait: the Connections were not waited for
-        assert shortcut["server"] == {"context": "edge-b", "clusterID": "edge-b"}
-        assert shortcut["client"] == {"context": "edge-a", "clusterID": "edge-a"}
+        # The Configurations were configured (--no-wait waits for that much): each edge's Liqo
+        # mapped the other's pods, under their own CIDRs as the lab's do not overlap.
+        lab_cidrs = topology_from_env()
+        assert shortcut["server"] == {
+            "context": "edge-b",
+            "clusterID": "edge-b",
+            "peerPodCIDRs": [lab_cidrs.cluster("edge-a").pod_cidr],
+        }
+        assert shortcut["client"] == {
+            "context": "edge-a",
+            "clusterID": "edge-a",
+            "peerPodCIDRs": [lab_cidrs.cluster("edge-b").pod_cidr],
+        }
 
         waited = shortcut_cli("create", "edge-a", "edge-b", "-q")
         assert waited.returncode == ExitCode.SUCCESS, waited.stderr

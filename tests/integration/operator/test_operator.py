@@ -25,6 +25,7 @@ from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi
 
 from lab.cluster import Lab
 from lab.faults import clear_faults, set_faults
+from lab.topology import topology_from_env
 from liqoshortcut.core.drift import drifted_fields
 from liqoshortcut.core.model import API_VERSION, KIND
 from liqoshortcut.core.plan import placeholders
@@ -94,6 +95,10 @@ def test_a_resource_becomes_ready_with_both_connections_and_delete_tears_it_down
     for edge in status["edges"]:
         assert edge["connection"]["state"] == "Connected"
         assert edge["connection"]["latency"].endswith("s")
+    # Where each edge reaches the other's pods: the lab's pod CIDRs do not overlap, so as they are.
+    lab_cidrs = topology_from_env()
+    assert by_name["edge-a"]["peerPodCIDRs"] == [lab_cidrs.cluster("edge-b").pod_cidr]
+    assert by_name["edge-b"]["peerPodCIDRs"] == [lab_cidrs.cluster("edge-a").pod_cidr]
     assert counts(kube) == OBJECTS_PER_EDGE
     assert {"Created", "ShortcutReady", "BothConnected", "KubeconfigsWork"} <= reasons(
         kube, namespace

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from liqoshortcut.core.explain import explain, report, report_text, status_line, switches
+from liqoshortcut.core.explain import (
+    explain,
+    remapped,
+    report,
+    report_text,
+    status_line,
+    switches,
+)
+from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State
 from liqoshortcut.core.routing import ROUTED_BY, USE_DIRECT_CONNECTIONS, ServiceView, ShortcutView
 from liqoshortcut.core.traffic import TrafficPolicy
 
@@ -134,3 +142,34 @@ def test_status_reports_health_routed_services_and_the_last_switches() -> None:
         "path Hub (edge-b's Connection is Error); "
         "Connections edge-b Error N/A, edge-a Connected 1ms"
     )
+
+
+def test_each_edge_is_told_where_it_reaches_the_others_pods_over_a_shortcut() -> None:
+    """edge-a and edge-c share 10.243.0.0/16: edge-c's Liqo remapped edge-a's pods, and
+    edge-a's remapped edge-c's."""
+    ac = ShortcutRecord(
+        "edge-a--edge-c",
+        server=EdgeRecord("edge-c", "edge-c", ("10.69.0.0/16",)),
+        client=EdgeRecord("edge-a", "edge-a", ("10.68.0.0/16",)),
+        state=State.CONNECTED,
+    )
+    ab = ShortcutRecord(
+        "edge-a--edge-b",
+        server=EdgeRecord("edge-b", "edge-b", ("10.243.0.0/16",)),
+        client=EdgeRecord("edge-a", "edge-a"),  # not learnt yet (a run still under way)
+        state=State.CREATING,
+    )
+    told = explain(svc("edge-a", "edge-c"), [], {}, CIDRS, [ac, ab]).details
+    assert [d for d in told if d.startswith("addresses: ")] == [
+        "addresses: a client on edge-a reaches edge-c's pods over shortcut edge-a--edge-c at "
+        "10.68.0.0/16 (edge-c's pod CIDR 10.243.0.0/16 as edge-a's Liqo remapped it)",
+        "addresses: a client on edge-c reaches edge-a's pods over shortcut edge-a--edge-c at "
+        "10.69.0.0/16 (edge-a's pod CIDR 10.243.0.0/16 as edge-c's Liqo remapped it)",
+    ]
+    told = explain(svc("edge-a", "edge-b"), [], {}, CIDRS, [ac, ab]).details
+    assert [d for d in told if d.startswith("addresses: ")] == [
+        "addresses: a client on edge-b reaches edge-a's pods over shortcut edge-a--edge-b at "
+        "10.243.0.0/16 (their own pod CIDR)"
+    ]
+    assert remapped(ab, CIDRS) == []
+    assert len(remapped(ac, CIDRS)) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -204,3 +205,20 @@ def test_falling_back_to_the_hub_is_a_transition_with_the_reason() -> None:
     assert {c["type"]: c["reason"] for c in refused["conditions"]}["DirectPathActive"] == (
         "ProviderRefuses"
     )
+
+
+def test_where_each_edge_reaches_the_others_pods_is_recorded_and_kept_when_not_learnt() -> None:
+    server, client = edges()
+    learnt = Observation(
+        generation=1,
+        edges=(
+            dataclasses.replace(server, peer_pod_cidrs=("10.242.0.0/16",)),
+            dataclasses.replace(client, peer_pod_cidrs=("10.68.0.0/16",)),
+        ),
+        credentials_checked=True,
+    )
+    first = status_for(learnt, None, NOW)
+    assert [e["peerPodCIDRs"] for e in first["edges"]] == [["10.242.0.0/16"], ["10.68.0.0/16"]]
+    ShortcutStatus.model_validate(first)
+    # A pass that stopped before the Configurations' wait learnt nothing: the last word stands.
+    assert status_for(healthy(), first, LATER) == first

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from liqoshortcut.core.naming import is_owned_by
+from liqoshortcut.core.plan import Side
 from liqoshortcut.core.record import (
     EdgeRecord,
     MalformedRecord,
@@ -137,3 +138,23 @@ def test_a_virtual_node_shortcut_lists_with_its_roles_and_its_ready_condition() 
     down = {"type": "Ready", "status": "False", "reason": "EdgeUnreachable", "message": "edge-b"}
     failed = ShortcutRecord.from_resource(_resource(conditions=[down]))
     assert (failed.state, failed.message) == (State.FAILED, "EdgeUnreachable: edge-b")
+
+
+def test_where_each_edge_reaches_the_others_pods_reads_back_from_record_and_status() -> None:
+    learnt = RECORD.learnt({Side.SERVER: ("10.242.0.0/16",), Side.CLIENT: ("10.68.0.0/16",)})
+    read = ShortcutRecord.from_config_map(learnt.to_config_map("liqo"))
+    assert (read.server, read.client) == (learnt.server, learnt.client)
+    assert read.as_dict()["client"] == {
+        "context": "edge-a",
+        "clusterID": "a-id",
+        "peerPodCIDRs": ["10.68.0.0/16"],
+    }
+    edges = [
+        {"name": "edge-a", "role": "server", "clusterID": "a-id", "peerPodCIDRs": ["10.2.0.0/16"]},
+        {"name": "edge-b", "role": "client", "clusterID": "b-id"},
+    ]
+    shown = ShortcutRecord.from_resource(_resource(edges=edges))
+    assert (shown.server, shown.client) == (
+        EdgeRecord("edge-a", "a-id", ("10.2.0.0/16",)),
+        EdgeRecord("edge-b", "b-id"),
+    )

@@ -44,6 +44,7 @@ class FakeEdges:
         self.stuck: set[Key] = set()  # objects whose deletion never finishes
         self.on_wait: list[Any] = []  # callables run at each Connection poll
         self.before_create: dict[str, Any] = {}  # by kind: run once, just before its create
+        self.remaps: dict[str, list[str]] = {}  # by edge: where its Liqo maps the peer's pods
         self._uids = itertools.count(1)
         for name in names:
             for kind in ("WgGatewayServerTemplate", "WgGatewayClientTemplate"):
@@ -143,10 +144,13 @@ class FakeEdges:
         namespace, name = metadata.get("namespace"), metadata["name"]
         if obj["kind"] == "Configuration":
             metadata["generation"] = 1
+            # The peer's pod CIDRs as this edge maps them: a remap where they overlap its own.
+            mapped = self.remaps.get(cluster) or obj["spec"]["remote"]["cidr"]["pod"]
             obj["status"] = {
                 "conditions": [
                     {"type": "NetworkCIDRsConfigured", "status": "True", "observedGeneration": 1}
-                ]
+                ],
+                "remote": {"cidr": {"pod": list(mapped)}},
             }
         if obj["kind"] in ("GatewayServer", "GatewayClient"):
             secret = f"{name}-keys"

@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 
 from liqoshortcut.core.model import ShortcutSpec
-from liqoshortcut.core.plan import PLACEHOLDER_PREFIX, Action, EdgeFacts, Plan, plan
+from liqoshortcut.core.plan import (
+    PLACEHOLDER_PREFIX,
+    Action,
+    EdgeFacts,
+    Outputs,
+    Plan,
+    Side,
+    plan,
+)
 from liqoshortcut.errors import Interrupted, PreconditionFailed, RollbackIncomplete, WorkflowFailed
 from liqoshortcut.kube.resources import by_kind
 from liqoshortcut.workflow.connect import ConnectRun, converge
@@ -46,8 +54,8 @@ def edges(monkeypatch: pytest.MonkeyPatch) -> FakeEdges:
 
 def run(
     edges: FakeEdges, built: Plan | None = None, report: Reporter = discard, seconds: float = 30
-) -> None:
-    ConnectRun(built or a_plan(), edges.clusters, Deadline(seconds), report).run()
+) -> dict[str, Outputs]:
+    return ConnectRun(built or a_plan(), edges.clusters, Deadline(seconds), report).run()
 
 
 def sent(edges: FakeEdges, cluster: str, kind: str) -> dict[str, Any]:
@@ -324,3 +332,14 @@ def test_a_progress_line_that_cannot_be_written_does_not_stop_the_rollback(
     with pytest.raises(WorkflowFailed, match="everything this run created was removed"):
         run(edges, report=terminal_gone)
     assert [key for key in edges.objects if key[1] in OUR_KINDS] == []
+
+
+def test_the_run_tells_where_each_edge_reaches_the_others_pods(edges: FakeEdges) -> None:
+    built = a_plan()
+    edges.remaps["edge-b"] = ["10.68.0.0/16"]  # edge-b's Liqo remapped edge-a's pods
+    peers = built.peer_pod_cidrs(run(edges, built))
+    own = built.pod_cidrs()
+    server, client = built.edges[Side.SERVER], built.edges[Side.CLIENT]
+    assert (server.name, client.name) == ("edge-b", "edge-a")
+    assert peers == {Side.SERVER: ("10.68.0.0/16",), Side.CLIENT: own[server.cluster_id]}
+    assert own[client.cluster_id] != ("10.68.0.0/16",)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from kubernetes.client import ApiClient
 
+from liqoshortcut.core.plan import Side
 from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State, record_name
 from liqoshortcut.errors import ExitCode, RollbackIncomplete, Unreported, exit_code_for
 from liqoshortcut.kube import liqo
@@ -157,3 +158,24 @@ def test_a_record_that_cannot_be_removed_after_the_edges_were_cleaned_is_unrepor
     central.down = False
     assert central.state() == "Connected"
     assert forget(central.cluster, NAMESPACE, RECORD.name)  # the same delete again
+
+
+def test_what_the_run_learnt_is_in_the_settled_record_and_a_rerun_learning_it_writes_nothing(
+    central: FakeCentral, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    learnt = RECORD.learnt({Side.SERVER: ("10.242.0.0/16",), Side.CLIENT: ("10.68.0.0/16",)})
+    with recorded(central.cluster, NAMESPACE, RECORD, State.CONNECTED) as recording:
+        assert central.state() == "Creating"
+        recording.record = learnt
+    data = central.config_maps[NAME]["data"]
+    assert data["state"] == "Connected"
+    assert (data["server.peerPodCIDRs"], data["client.peerPodCIDRs"]) == (
+        "10.242.0.0/16",
+        "10.68.0.0/16",
+    )
+    writes: list[str] = []
+    monkeypatch.setattr(liqo, "mutate", lambda *args, **_: writes.append(args[2]))
+    with recorded(central.cluster, NAMESPACE, RECORD, State.CONNECTED) as recording:
+        recording.record = learnt
+    assert writes == []
+    assert ShortcutRecord.from_config_map(central.config_maps[NAME]).client == learnt.client
