@@ -126,9 +126,10 @@ def create(
 
     from liqoshortcut.cli.progress import reporter
     from liqoshortcut.core.explain import remapped
-    from liqoshortcut.core.gateway import GatewaySettings, usage_error
+    from liqoshortcut.core.gateway import GatewaySettings
     from liqoshortcut.core.plan import Side
     from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State
+    from liqoshortcut.core.schema import usage_error
     from liqoshortcut.kube.clients import connector
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.connect import ConnectRun
@@ -185,7 +186,7 @@ def create(
             f"the shortcut ({describe(policy)} would be); run create again without --no-wait"
         )
     for warning in warnings:
-        env.stderr.write(f"warning: {warning}\n")
+        env.warn(warning)
     plan = preflight.plan
     if dry_run is not DryRun.NONE:
         from liqoshortcut.cli.dry_run import show_dry_run

@@ -82,8 +82,8 @@ def delete(
         # Traffic first: a Service still annotated would lose its path with the tunnel.
         unrouted = unroute(preflight.central, shortcut_key(plan), report)
         done = disconnect(plan, preflight.edges, deadline, report, wait=wait)
-    for warning in [*unrouted.warnings, *done.kept]:
-        env.stderr.write(f"warning: {warning}\n")
+    for warning in [*unrouted.warnings, *map(str, done.kept)]:
+        env.warn(warning)
     for left in [] if quiet else done.left_by_liqo:  # information, not a warning: -q hides it
         env.stderr.write(f"note: {left}\n")
     removed = done.removed

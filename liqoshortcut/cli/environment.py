@@ -29,6 +29,10 @@ class Environment:
     # where commands never ask and proceed as with --yes.
     answers: TextIO | None = None
 
+    def warn(self, message: str) -> None:
+        """One ``warning:`` line on stderr (httpie's ``log_error``): the run goes on."""
+        self.stderr.write(f"warning: {message}\n")
+
     @classmethod
     def from_process(cls) -> Environment:
         # A process started with a standard stream closed (`<&-`, `>&-`) has None there.

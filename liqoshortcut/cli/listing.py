@@ -66,7 +66,7 @@ def list_shortcuts(
     found = all_records(central, liqo_namespace)
     records = found.records
     for warning in found.warnings:
-        env.stderr.write(f"warning: {warning}\n")
+        env.warn(warning)
     live = check_edges(records, kubeconfig_edges(loaded, seconds), seconds) if check else {}
     for record in records:
         seen = live.get(record.name)
@@ -74,15 +74,14 @@ def list_shortcuts(
             continue
         if seen.disagrees_with(record):
             reasons = "; ".join(r for r in (seen.server.reason, seen.client.reason) if r)
-            env.stderr.write(
-                f"warning: shortcut {record.name} is recorded {record.state} but its edges say "
-                f"{seen.state}{f' ({reasons})' if reasons else ''}\n"
+            env.warn(
+                f"shortcut {record.name} is recorded {record.state} but its edges say "
+                f"{seen.state}{f' ({reasons})' if reasons else ''}"
             )
         for edge, side in ((record.server, seen.server), (record.client, seen.client)):
             if side.state == "Unknown":
-                env.stderr.write(
-                    f"warning: shortcut {record.name}: {edge.context} could not be asked: "
-                    f"{side.reason}\n"
+                env.warn(
+                    f"shortcut {record.name}: {edge.context} could not be asked: {side.reason}"
                 )
     if not records and output is OutputFormat.TEXT:
         env.stderr.write(

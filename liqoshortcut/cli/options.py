@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +14,6 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = "120s"  # liqoctl's default --timeout is 2m
 MIN_TIMEOUT_SECONDS = 10  # below this even a healthy pair cannot finish the sequence
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 KubeconfigOption = Annotated[
     Path | None,
@@ -67,15 +65,12 @@ def edge_kubeconfigs(
 
 def timeout_seconds(value: str) -> float:
     """liqoctl-style durations (``90s``, ``2m``, ``1m30s``) or plain seconds."""
+    from liqoshortcut.core import durations
+
     text = value.strip()
-    if text.isdigit():
-        seconds = int(text)
-    else:
-        match = _DURATION.match(text)
-        if not text or match is None:
-            raise UsageError(f"invalid --timeout {value!r}: use a duration such as 90s or 2m")
-        hours, minutes, secs = (int(part or 0) for part in match.groups())
-        seconds = hours * 3600 + minutes * 60 + secs
+    seconds = float(text) if text.isdigit() else durations.seconds(text)
+    if seconds is None:
+        raise UsageError(f"invalid --timeout {value!r}: use a duration such as 90s or 2m")
     if seconds < MIN_TIMEOUT_SECONDS:
         raise UsageError(f"--timeout {value} is too small: give at least {MIN_TIMEOUT_SECONDS}s")
-    return float(seconds)
+    return seconds

@@ -16,12 +16,14 @@ from typing import Any, Final
 
 from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
-from liqoshortcut.core.gateway import GatewaySettings, field_error, usage_error
+from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.core.schema import (
     DNS_LABEL_PATTERN,
     DNS_SUBDOMAIN_PATTERN,
     SpecModel,
+    field_error,
     rule,
+    usage_error,
     validations,
 )
 from liqoshortcut.core.traffic import TrafficPolicy

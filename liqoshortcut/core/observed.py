@@ -11,12 +11,12 @@ unclaimed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from liqoshortcut.core import durations
 from liqoshortcut.core.status import ConditionType
 
 if TYPE_CHECKING:
@@ -35,9 +35,6 @@ PATH_THROUGH_HUB: Final = "Hub"
 TRAFFIC_KEYS: Final = ("path", "routedServices", "traffic")
 # The reason of a pass that stopped at a wait still within the shortcut's timeout: no error.
 PROGRESSING: Final = "Progressing"
-
-_DURATION = re.compile(r"^([0-9.]+)(ns|µs|μs|us|ms|s)$")
-_UNIT_SECONDS: Final = {"ns": 1e-9, "µs": 1e-6, "μs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 @dataclass(frozen=True)
@@ -301,8 +298,7 @@ def _moved(recorded: str | None, seen: str | None) -> bool:
 
 def latency_seconds(value: str | None) -> float | None:
     """Liqo's latency text (``412μs``, ``3ms``, ``N/A``) in seconds; None if it is no duration."""
-    match = _DURATION.match(value or "")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else None
+    return durations.seconds(value)
 
 
 def _stamp(now: datetime) -> str:

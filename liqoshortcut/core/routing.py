@@ -21,7 +21,7 @@ from enum import StrEnum
 from itertools import combinations
 from typing import Any, Final
 
-from liqoshortcut.core.selectors import matches, render
+from liqoshortcut.core.selectors import matches, selection
 from liqoshortcut.core.traffic import TrafficPolicy
 
 USE_DIRECT_CONNECTIONS: Final = "liqo.io/use-direct-connections"  # pkg/consts/replication.go
@@ -180,15 +180,8 @@ def _unselected(view: ShortcutView) -> str:
     policy = view.policy
     if policy.services == "None":
         return f"shortcut {view.key} selects no Service (traffic.services None)"
-    selectors = [
-        f"{what} {render(selector)}"
-        for what, selector in (
-            ("namespaceSelector", policy.namespace_selector),
-            ("serviceSelector", policy.service_selector),
-        )
-        if selector is not None
-    ]
-    return f"shortcut {view.key} selects by {' and '.join(selectors)}, which it does not match"
+    selectors = selection(policy, "namespaceSelector", "serviceSelector")
+    return f"shortcut {view.key} selects by {selectors}, which it does not match"
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,14 @@ the API server runs. Tests hold the two in agreement against a real kube-apiserv
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
+
+from liqoshortcut.core.words import shown
+from liqoshortcut.errors import UsageError
 
 
 class SpecModel(BaseModel):
@@ -58,3 +63,48 @@ def rule(expression: str, message: str, field_path: str | None = None) -> dict[s
 def validations(*rules: dict[str, str]) -> dict[str, Any]:
     """A model's or field's ``json_schema_extra``: the CEL rules of that schema node."""
     return {VALIDATIONS_KEY: list(rules)}
+
+
+def field_error(name: str, alias: str, message: str) -> PydanticCustomError:
+    """A check across fields, blamed on one field so the user's line names it (see usage_error).
+
+    Pydantic reports model-level errors with an empty location; the field travels in ``ctx``.
+    """
+    return PydanticCustomError("field_conflict", message, {"field": name, "alias": alias})
+
+
+def usage_error(
+    error: ValidationError, source: str = "", names: Mapping[str, str] | None = None
+) -> UsageError:
+    """Pydantic's report as one line: the first bad field, its value, what is wrong, and where.
+
+    Fields are named as the input spelled them (the CLI validates by Python name, a CR by its
+    camelCase alias); ``names`` renames a dotted path for the reader, e.g. to the CLI flag that
+    set it. One line, because the CLI prints exactly one line per error.
+    """
+    first = error.errors()[0]
+    names = names or {}
+    path = [str(part) for part in first["loc"]]
+    ctx = first.get("ctx") or {}
+    if first["type"] == "field_conflict":
+        by_name = ".".join([*path, str(ctx["field"])])
+        field = names.get(by_name) or ".".join([*path, str(ctx["alias"])])
+        value = None
+    else:
+        dotted = ".".join(path) or "value"
+        field = names.get(dotted, dotted)
+        value = first.get("input")
+    where = f" in {source}" if source else ""
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "string_pattern_mismatch":
+        message = PATTERN_MEANINGS.get(str(ctx.get("pattern")), message)
+    # YAML and flags have lists, not tuples
+    message = message.replace("Tuple should", "List should").replace("valid tuple", "valid list")
+    if first["type"] == "extra_forbidden":
+        return UsageError(f"unknown field {field}{where}: remove it")
+    if first["type"] == "missing":
+        return UsageError(f"missing {field}{where}: it is required")
+    given = f" {value!r}" if isinstance(value, (int, float)) else ""
+    if isinstance(value, str):
+        given = f" {shown(value)}"  # cut when very long: a pasted token, a runaway script
+    return UsageError(f"invalid {field}{given}{where}: {message}")

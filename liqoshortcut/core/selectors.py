@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from liqoshortcut.core.traffic import LabelSelector, LabelSelectorRequirement
+from liqoshortcut.core.traffic import LabelSelector, LabelSelectorRequirement, TrafficPolicy
 
 _KEY = r"[A-Za-z0-9][-A-Za-z0-9_./]*"
 _SET = re.compile(rf"^({_KEY})\s+(in|notin)\s+\(([^()]*)\)$")
@@ -110,3 +110,17 @@ def render(selector: LabelSelector) -> str:
             }[req.operator]
         )
     return ",".join(parts) or "(everything)"
+
+
+def selection(policy: TrafficPolicy, namespaces: str, services: str) -> str:
+    """``policy``'s selectors in one phrase, each after its word (the spec's field names for
+    ``explain``, plain words for the CLI's messages): ``in namespaces tier=web and labelled
+    app=cart``."""
+    return " and ".join(
+        f"{what} {render(selector)}"
+        for what, selector in (
+            (namespaces, policy.namespace_selector),
+            (services, policy.service_selector),
+        )
+        if selector is not None
+    )

@@ -12,8 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from liqoshortcut.core.gateway import field_error
-from liqoshortcut.core.schema import LABEL_VALUE_PATTERN, SpecModel, rule, validations
+from liqoshortcut.core.schema import LABEL_VALUE_PATTERN, SpecModel, field_error, rule, validations
 
 # None: no Service; All: every offloaded Service of central with endpoints on both edges;
 # Selected: those of them matching namespaceSelector and serviceSelector.

@@ -1,12 +1,15 @@
-"""Reading and writing the objects of a shortcut, within the rights of Liqo's peering user.
+"""Generic object access for every kind the tool touches: create, get, list, replace, delete,
+and merge patches where the caller may patch.
 
 On an edge the tool may do only what ``liqoctl generate peering-user`` grants (the chart's
 liqo-peering-user-tenant-ns ClusterRole and liqo-peering-user-liqo-ns Role): create, get, list,
 update and delete Configurations, GatewayServers, GatewayClients and PublicKeys in the tenant
 namespace; get or list Connections, Services, Deployments, Secrets and the namespace itself there;
-read ConfigMaps, Networks and gateway templates in ``liqo``. Hence this module never patches (PUT
-with the resourceVersion that was read instead), never watches (callers poll), and never lists
-namespaces. Objects are plain manifests (dicts in the API's JSON shape), as `core` forges them.
+read ConfigMaps, Networks and gateway templates in ``liqo``. Hence what runs on an edge replaces
+an object (PUT with the resourceVersion that was read, `mutate`) instead of patching it, and never
+lists namespaces; `patch` and `patch_status` serve central (a Service's annotations, a
+shortcut's status). Watches are `kube.watch`'s. Objects are plain manifests (dicts in the API's
+JSON shape), as `core` forges them.
 """
 
 from __future__ import annotations
@@ -90,9 +93,7 @@ def create(
         return rest.request(cluster, "POST", where, query=_writing(dry_run), body=manifest)
 
 
-def update(
-    cluster: Cluster, resource: Resource, manifest: Manifest, *, dry_run: bool = False
-) -> Manifest:
+def update(cluster: Cluster, resource: Resource, manifest: Manifest) -> Manifest:
     """Replace the object with ``manifest``, which carries the resourceVersion it was read at.
 
     A concurrent change makes this fail with `Conflict` rather than overwrite it.
@@ -100,7 +101,7 @@ def update(
     namespace, name = _where(manifest)
     where = rest.path(resource, _scope(resource, namespace), _required(name, manifest))
     with api_call(cluster, Action("update", resource, namespace, name)):
-        return rest.request(cluster, "PUT", where, query=_writing(dry_run), body=manifest)
+        return rest.request(cluster, "PUT", where, query=_writing(False), body=manifest)
 
 
 def patch(
@@ -144,7 +145,6 @@ def mutate(
     change: Callable[[Manifest], None],
     *,
     attempts: int = 5,
-    dry_run: bool = False,
 ) -> Manifest | None:
     """Read the object, apply ``change`` to it and update it; None if it does not exist.
 
@@ -157,7 +157,7 @@ def mutate(
             return None
         change(current)
         try:
-            return update(cluster, resource, current, dry_run=dry_run)
+            return update(cluster, resource, current)
         except Conflict:
             if attempt == attempts - 1:
                 raise
@@ -171,10 +171,9 @@ def delete(
     namespace: str | None,
     *,
     propagation: Propagation = "Background",
-    dry_run: bool = False,
 ) -> bool:
     """Ask for the object's deletion (a namespace's too); False when it was already gone."""
-    query = [("propagationPolicy", propagation), *_dry(dry_run)]
+    query = [("propagationPolicy", propagation)]
     where = rest.path(resource, _scope(resource, namespace), name)
     try:
         with api_call(cluster, Action("delete", resource, namespace, name)):

@@ -23,7 +23,6 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from liqoshortcut.core.gateway import usage_error
 from liqoshortcut.core.model import ShortcutSpec
 from liqoshortcut.core.observed import (
     PROGRESSING,
@@ -39,6 +38,7 @@ from liqoshortcut.core.observed import (
 )
 from liqoshortcut.core.plan import Outputs, Side
 from liqoshortcut.core.routing import CONFLICT
+from liqoshortcut.core.schema import usage_error
 from liqoshortcut.errors import (
     Interrupted,
     PreconditionFailed,

@@ -41,6 +41,7 @@ from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
 from liqoshortcut.operator.reconcile import utc_now
 from liqoshortcut.workflow.health import connections
 from liqoshortcut.workflow.preflight import Preflight
+from liqoshortcut.workflow.routing import refusing_edges
 
 log = logging.getLogger("liqoshortcut.router")
 
@@ -100,7 +101,8 @@ class Router:
             preflight=preflight,
             policy=policy,
             tracker=PathTracker(policy.path, self.settings, direct=was_direct == "Direct"),
-            refusing=_refusing(preflight),  # read outside the lock: requests to both edges
+            # read outside the lock: requests to both edges
+            refusing=refusing_edges(preflight.plan, preflight.edges, preflight.spec.liqo_namespace),
         )
         with self._lock:
             self._tracked[uid] = tracked
@@ -215,17 +217,3 @@ class Router:
                 warning=change.warning,
             )
         log.info("%s: path %s, %d Service(s) routed", metadata["name"], status["path"], len(routed))
-
-
-def _refusing(preflight: Preflight) -> frozenset[str]:
-    """The edges whose Liqo denies direct connections, where that can be read."""
-    refusing = set()
-    for edge in preflight.plan.edges.values():
-        cluster = preflight.edges[edge.name]
-        try:
-            denied = traffic.refuses_direct_connections(cluster, preflight.spec.liqo_namespace)
-        except ShortcutError:
-            denied = None
-        if denied:
-            refusing.add(edge.cluster_id)
-    return frozenset(refusing)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from liqoshortcut.core.forge import CLIENT_TEMPLATE, SERVER_TEMPLATE
-from liqoshortcut.core.gateway import GatewaySettings, usage_error
+from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.core.model import EdgeRef, ShortcutSpec
 from liqoshortcut.core.plan import (
     EdgeFacts,
@@ -25,6 +25,7 @@ from liqoshortcut.core.plan import (
     plan,
     refuse_same_cluster,
 )
+from liqoshortcut.core.schema import usage_error
 from liqoshortcut.core.traffic import TrafficPolicy
 from liqoshortcut.core.words import shown
 from liqoshortcut.errors import PreconditionFailed, UsageError

@@ -32,7 +32,7 @@ from liqoshortcut.core.routing import (
     changes,
     selects,
 )
-from liqoshortcut.core.selectors import SelectorSyntaxError, parse, render
+from liqoshortcut.core.selectors import SelectorSyntaxError, parse, selection
 from liqoshortcut.core.traffic import LabelSelector, TrafficPolicy
 from liqoshortcut.errors import ShortcutError, UsageError, stopped_midway
 from liqoshortcut.kube import liqo, traffic
@@ -54,7 +54,6 @@ AUTO_NEEDS_THE_OPERATOR: Final = (
     "--path auto needs the operator's repeated measurements; apply the VirtualNodeShortcut "
     "from --dry-run=client -o yaml instead"
 )
-ANNOTATIONS: Final = (USE_DIRECT_CONNECTIONS, ROUTED_BY)
 
 
 def traffic_policy(
@@ -118,15 +117,8 @@ def describe(policy: TrafficPolicy) -> str:
             return "no Service"
         case "All":
             return "every offloaded Service with endpoints on both edges"
-    parts = [
-        f"{what} {render(selector)}"
-        for what, selector in (
-            ("in namespaces", policy.namespace_selector),
-            ("labelled", policy.service_selector),
-        )
-        if selector is not None
-    ]
-    return f"the offloaded Services with endpoints on both edges {' and '.join(parts)}"
+    selected = selection(policy, "in namespaces", "labelled")
+    return f"the offloaded Services with endpoints on both edges {selected}"
 
 
 def planned(policy: TrafficPolicy, wait: bool) -> str | None:
@@ -224,7 +216,7 @@ class ServiceRouting:
             edges=frozenset(edge.cluster_id for edge in self.plan.edges.values()),
             policy=self.policy,
             direct=True,  # both Connections were just seen Connected
-            refusing=self._refusing(),
+            refusing=refusing_edges(self.plan, self.edges, self.liqo_namespace),
         )
         services = sorted(traffic.service_views(self.central), key=lambda s: s.key)
         patches, decisions = changes(services, [view])
@@ -305,20 +297,22 @@ class ServiceRouting:
         edges = service.endpoint_edges
         return selects(self.policy, service) and len(edges) > 1 and bool(view.edges & edges)
 
-    def _refusing(self) -> frozenset[str]:
-        """The edges whose Liqo denies direct connections, where that can be read (a peering
-        user may not read Liqo's Deployments: then Liqo itself has the last word)."""
-        refusing = set()
-        for edge in self.plan.edges.values():
-            try:
-                denied = traffic.refuses_direct_connections(
-                    self.edges[edge.name], self.liqo_namespace
-                )
-            except ShortcutError:
-                denied = None
-            if denied:
-                refusing.add(edge.cluster_id)
-        return frozenset(refusing)
+
+def refusing_edges(
+    plan: Placement, clusters: Mapping[str, Cluster], liqo_namespace: str
+) -> frozenset[str]:
+    """The cluster IDs of ``plan``'s edges whose Liqo denies direct connections, where that can
+    be read (a peering user may not read Liqo's Deployments: then Liqo itself has the last
+    word)."""
+    refusing = set()
+    for edge in plan.edges.values():
+        try:
+            denied = traffic.refuses_direct_connections(clusters[edge.name], liqo_namespace)
+        except ShortcutError:
+            denied = None
+        if denied:
+            refusing.add(edge.cluster_id)
+    return frozenset(refusing)
 
 
 def _annotate_command(central: Cluster, previous: _Before) -> str:

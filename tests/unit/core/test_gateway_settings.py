@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from liqoshortcut.core.gateway import GatewaySettings, usage_error
+from liqoshortcut.core.gateway import GatewaySettings
+from liqoshortcut.core.schema import usage_error
 from liqoshortcut.errors import ExitCode, exit_code_for
 
 
