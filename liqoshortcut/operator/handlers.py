@@ -10,8 +10,9 @@
 - delete tears the shortcut down through kopf's finalizer, which kopf adds before any handler
   runs and removes only once the teardown succeeded.
 
-Every pass computes the whole status from what it observed and writes it once, through kopf's
-patch, only when it differs from what is stored; each change of a condition is also an Event. Two
+Every pass computes its part of the status from what it observed and writes it once, only when
+it differs from what is stored, at the resourceVersion it read (`operator.status`: the traffic
+router writes the other part); each change of a condition is also an Event. Two
 passes of one shortcut never overlap (a lock per object), whichever handler started them, and a
 teardown cuts a pass still waiting for Liqo short.
 kopf's own progress and diff-base annotations go under this project's prefix, and its status
@@ -31,6 +32,7 @@ from typing import Any, Final
 import kopf
 
 from liqoshortcut.core.model import API_GROUP, API_VERSION, PLURAL
+from liqoshortcut.core.observed import Transition
 from liqoshortcut.core.pathhealth import HealthSettings
 from liqoshortcut.errors import ShortcutError
 from liqoshortcut.kube.clients import Cluster
@@ -39,10 +41,12 @@ from liqoshortcut.operator.reconcile import (
     EdgeClients,
     Outcome,
     reconcile,
-    rival_view,
     tear_down,
+    utc_now,
 )
+from liqoshortcut.operator.rivals import rival_view
 from liqoshortcut.operator.router import DEFAULT_HEALTH_INTERVAL, Router
+from liqoshortcut.operator.status import write_pass_status
 from liqoshortcut.workflow.facts import RecentFacts
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
 from liqoshortcut.workflow.waiting import Deadline
@@ -102,7 +106,6 @@ class Shortcuts:
     def converge(
         self,
         body: kopf.Body,
-        patch: kopf.Patch,
         logger: Logger,
         *,
         wait: bool,
@@ -110,7 +113,7 @@ class Shortcuts:
         blocking: bool = True,
         neighbours: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
     ) -> Outcome | None:
-        """One pass; its status goes into ``patch`` and its news into Events. None when not
+        """One pass; its status is written and its news become Events. None when not
         ``blocking`` and another pass over the resource is under way (it reports for both)."""
         uid = body.metadata.uid or ""
         lock = self._lock(uid)
@@ -134,9 +137,8 @@ class Shortcuts:
             lock.release()
         if self.router is not None and outcome.planned is not None:
             self.router.track(body, outcome.planned)
-        if outcome.patch:
-            patch.setdefault("status", {}).update(outcome.patch)
-        _post(body, created, outcome)
+        written = write_pass_status(self.central, body, outcome.observation, utc_now)
+        _post(body, created, written)
         return outcome
 
     def tear_down(self, body: kopf.Body, logger: Logger, retry: int) -> None:
@@ -184,7 +186,6 @@ def register(registry: kopf.OperatorRegistry, shortcuts: Shortcuts) -> None:
 
     def converge_or_retry(
         body: kopf.Body,
-        patch: kopf.Patch,
         logger: Logger,
         retry: int,
         runtime: datetime.timedelta,
@@ -193,7 +194,6 @@ def register(registry: kopf.OperatorRegistry, shortcuts: Shortcuts) -> None:
         elapsed = runtime.total_seconds()
         outcome = shortcuts.converge(
             body,
-            patch,
             logger,
             wait=True,
             elapsed=elapsed,
@@ -218,12 +218,12 @@ def register(registry: kopf.OperatorRegistry, shortcuts: Shortcuts) -> None:
         interval=shortcuts.options.resync_seconds,
         initial_delay=shortcuts.options.resync_seconds,
     )
-    def resync(body: kopf.Body, patch: kopf.Patch, logger: Logger, **kwargs: Any) -> None:
+    def resync(body: kopf.Body, logger: Logger, **kwargs: Any) -> None:
         if body.metadata.get("deletionTimestamp"):
             return  # the teardown is under way
         # A failure waits for the next tick; a pass already under way speaks for this one.
         neighbours = _neighbours(kwargs[NEIGHBOURS_INDEX], body)
-        shortcuts.converge(body, patch, logger, wait=False, blocking=False, neighbours=neighbours)
+        shortcuts.converge(body, logger, wait=False, blocking=False, neighbours=neighbours)
 
     @kopf.on.delete(*kind, registry=registry, id="teardown")
     def teardown(body: kopf.Body, logger: Logger, retry: int, **_: Any) -> None:
@@ -278,7 +278,7 @@ def _reporter(logger: Logger, changes: list[ProgressEvent]) -> Reporter:
 _CHANGES: Final = ("create", "replace")  # the steps whose completion is news for an Event
 
 
-def _post(body: kopf.Body, changes: list[ProgressEvent], outcome: Outcome) -> None:
+def _post(body: kopf.Body, changes: list[ProgressEvent], written: list[Transition]) -> None:
     replaced = [event for event in changes if event.step.startswith("replace")]
     made = len(changes) - len(replaced)
     if made:
@@ -288,7 +288,7 @@ def _post(body: kopf.Body, changes: list[ProgressEvent], outcome: Outcome) -> No
     for event in replaced:
         message = f"{event.step} on {event.cluster} ({event.detail})"
         kopf.event(body, type="Normal", reason="DriftRepaired", message=message)
-    for change in outcome.transitions:
+    for change in written:
         message = f"{change.type} is {change.status}: {change.message}"
         kind = "Warning" if change.warning else "Normal"
         kopf.event(body, type=kind, reason=change.reason, message=message)

@@ -4,9 +4,9 @@ Plain synchronous functions of (central's client, the resource as read, the cloc
 them in worker threads, and tests can run them without kopf. A pass reads the spec, takes each
 edge's credentials from its Secret, runs the same preflight as `kubectl shortcut create`,
 converges the edges (`workflow.connect.converge`: idempotent, drift repaired, nothing rolled
-back), reads both Connections and computes the status from what it saw. Failures come back as
-data (a CamelCase reason, a message naming the fix, whether a retry may help) rather than as
-exceptions, so the handler writes the status either way and decides on retries in one place.
+back) and reads both Connections. Failures come back as data (a CamelCase reason, a message
+naming the fix, whether a retry may help) rather than as exceptions, so the handler writes the
+status either way (`operator.status`) and decides on retries in one place.
 """
 
 from __future__ import annotations
@@ -30,34 +30,22 @@ from liqoshortcut.core.observed import (
     EdgeSeen,
     Failure,
     Observation,
-    Status,
-    Transition,
-    status_for,
-    status_patch,
-    transitions,
 )
 from liqoshortcut.core.plan import Outputs, Side
-from liqoshortcut.core.routing import CONFLICT
 from liqoshortcut.core.schema import usage_error
 from liqoshortcut.errors import (
-    Interrupted,
-    PreconditionFailed,
     ShortcutError,
-    UsageError,
-    WorkflowFailed,
 )
 from liqoshortcut.kube import discovery, liqo
 from liqoshortcut.kube.clients import Cluster, connect
-from liqoshortcut.kube.credentials import CredentialsInvalid, edge_context
+from liqoshortcut.kube.credentials import edge_context
 from liqoshortcut.kube.errors import (
-    AccessDenied,
-    ClusterFailure,
-    ClusterUnreachable,
-    CredentialsRejected,
     LiqoMissing,
 )
 from liqoshortcut.kube.kubeconfig import ResolvedContext
 from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
+from liqoshortcut.operator.classify import INVALID_SPEC, classify, edge_names, waited
+from liqoshortcut.operator.rivals import refuse_an_older_rival, rivals
 from liqoshortcut.workflow.connect import converge
 from liqoshortcut.workflow.disconnect import disconnect
 from liqoshortcut.workflow.facts import Facts
@@ -110,10 +98,9 @@ class EdgeClients:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a pass found and what to write: ``patch`` is empty when the status already says it."""
+    """What a pass found: the status it makes is written by `operator.status`."""
 
-    patch: Status
-    transitions: list[Transition]
+    observation: Observation
     failure: Failure | None
     planned: Preflight | None = None  # the shortcut as checked: where its Connections are
 
@@ -141,9 +128,8 @@ def reconcile(
     elapsed: float = 0.0,
     deadlines: Callable[[float], Deadline] = Deadline,
     neighbours: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
-    now: Clock = utc_now,
 ) -> Outcome:
-    """Converge ``resource``'s shortcut and compute its status; never raises a ShortcutError.
+    """Converge ``resource``'s shortcut and observe it; never raises a ShortcutError.
 
     A pass waits at most ``budget`` seconds, so that a handler never holds the resource for
     long (a delete or a spec change would wait behind it): a wait still unmet is reported as
@@ -153,7 +139,6 @@ def reconcile(
     namespace as `rival_view`s, from memory (kopf's index): without it they are listed.
     """
     metadata = resource["metadata"]
-    previous = resource.get("status") or {}
     edges: tuple[EdgeSeen, ...] = ()
     failure: Failure | None = None
     credentials_checked = False
@@ -173,7 +158,7 @@ def reconcile(
             facts=facts,
         )
         shortcuts = neighbours() if neighbours is not None else _shortcuts(central, resource)
-        _refuse_an_older_rival(resource, _cluster_ids(preflight), shortcuts)
+        refuse_an_older_rival(resource, _cluster_ids(preflight), shortcuts)
         planned = preflight
         # Recorded before the first change: a status with edges is how the teardown knows
         # that objects may exist on them.
@@ -184,22 +169,16 @@ def reconcile(
         finally:  # whatever the pass managed, the Connections say how the shortcut is doing
             edges = _observe(preflight, produced)
     except WaitTimedOut as waiting:
-        failure = _waited(waiting, elapsed + budget, spec.timeout)
+        failure = waited(waiting, elapsed + budget, spec.timeout)
     except ShortcutError as error:
-        failure = classify(error, edges=_edge_names(resource))
+        failure = classify(error, edges=edge_names(resource))
     observation = Observation(
         generation=int(metadata.get("generation") or 0),
         edges=edges,
         failure=failure,
         credentials_checked=credentials_checked,
     )
-    status = status_for(observation, previous, now())
-    return Outcome(
-        patch=status_patch(previous, status),
-        transitions=transitions(previous, status),
-        failure=failure,
-        planned=planned,
-    )
+    return Outcome(observation=observation, failure=failure, planned=planned)
 
 
 def tear_down(
@@ -228,7 +207,7 @@ def tear_down(
             raise
         return 0
     # Read afresh: a rival deleted a moment ago must not keep these objects from going.
-    if _rivals(resource, _cluster_ids(located), _shortcuts(central, resource)):
+    if rivals(resource, _cluster_ids(located), _shortcuts(central, resource)):
         return 0  # another resource still asks for these objects: they are its now
     # A tenant namespace that holds someone else's objects stays; the reporter says so.
     return disconnect(located.plan, located.edges, Deadline(spec.timeout), report).removed
@@ -243,71 +222,6 @@ def _shortcuts(central: Cluster, resource: Mapping[str, Any]) -> list[liqo.Manif
         namespace,
         fix=f"let the operator list virtualnodeshortcuts in {namespace}",
     )
-
-
-def _rivals(
-    resource: Mapping[str, Any], cluster_ids: set[str], shortcuts: Iterable[Mapping[str, Any]]
-) -> list[Mapping[str, Any]]:
-    """Those of ``shortcuts`` other than ``resource`` that join the same two edges and are not
-    being deleted, oldest first.
-
-    One pair of edges is one set of objects on them (one name, `core.naming.shortcut_name`), so
-    two resources asking for it would fight over it, and deleting one would break the other.
-    An edge's cluster ID is taken from a rival's status (its operator found it) or its spec.
-    """
-    uid = resource["metadata"].get("uid")
-    return sorted(
-        (
-            other
-            for other in shortcuts
-            if other["metadata"].get("uid") != uid
-            and not other["metadata"].get("deletionTimestamp")
-            and _joins(other) == cluster_ids
-        ),
-        key=_age,
-    )
-
-
-def rival_view(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """What `_rivals` reads of a VirtualNodeShortcut: kept per resource by the operator, which
-    would otherwise list every resource of the namespace in every pass."""
-    metadata = resource.get("metadata") or {}
-    kept = ("uid", "name", "namespace", "creationTimestamp", "deletionTimestamp")
-    return {
-        "metadata": {key: metadata[key] for key in kept if metadata.get(key)},
-        "spec": {"edges": (resource.get("spec") or {}).get("edges")},
-        "status": {"edges": (resource.get("status") or {}).get("edges")},
-    }
-
-
-class Conflicting(PreconditionFailed):
-    """Another VirtualNodeShortcut already joins the same two edges."""
-
-
-def _refuse_an_older_rival(
-    resource: Mapping[str, Any], cluster_ids: set[str], shortcuts: Iterable[Mapping[str, Any]]
-) -> None:
-    older = [r for r in _rivals(resource, cluster_ids, shortcuts) if _age(r) < _age(resource)]
-    if older:
-        name = f"{older[0]['metadata']['namespace']}/{older[0]['metadata']['name']}"
-        raise Conflicting(
-            f"VirtualNodeShortcut {name} already joins these two edges; this one is left "
-            "waiting: delete one of the two"
-        )
-
-
-def _joins(resource: Mapping[str, Any]) -> set[str]:
-    status_ids = {e.get("clusterID") for e in (resource.get("status") or {}).get("edges") or []}
-    spec_ids = {e.get("clusterID") for e in (resource.get("spec") or {}).get("edges") or []}
-    for ids in (status_ids, spec_ids):
-        if None not in ids and len(ids) == 2:
-            return {str(i) for i in ids}
-    return set()
-
-
-def _age(resource: Mapping[str, Any]) -> tuple[str, str]:
-    metadata = resource["metadata"]
-    return (str(metadata.get("creationTimestamp") or ""), str(metadata.get("name")))
 
 
 def _cluster_ids(located: Located) -> set[str]:
@@ -366,47 +280,3 @@ def _planned(
         )
         for side in (Side.SERVER, Side.CLIENT)
     )
-
-
-def _waited(waiting: WaitTimedOut, waited: float, timeout: int) -> Failure:
-    if waited < timeout:
-        # No running count in the message: the status changes only when the wait does.
-        return Failure(PROGRESSING, f"waiting for {waiting.what} (timeout {timeout}s)")
-    return Failure(
-        "TimedOut",
-        f"timed out after {timeout}s waiting for {waiting.what}; raise spec.timeout if the "
-        "clusters are slow",
-    )
-
-
-INVALID_SPEC: Final = "InvalidSpec"
-# The most specific class first; a reason per failure a user can act on.
-_REASONS: Final[tuple[tuple[type[ShortcutError], str], ...]] = (
-    (CredentialsInvalid, "CredentialsInvalid"),
-    (Conflicting, CONFLICT),
-    (CredentialsRejected, "CredentialsRejected"),
-    (AccessDenied, "AccessDenied"),
-    (ClusterUnreachable, "ClusterUnreachable"),
-    (LiqoMissing, "LiqoMissing"),
-    (WaitTimedOut, "TimedOut"),
-    (Interrupted, "Interrupted"),  # the teardown cut the pass short
-    (UsageError, INVALID_SPEC),
-    (WorkflowFailed, "ConnectFailed"),
-    (ShortcutError, "PreconditionFailed"),
-)
-
-
-def classify(error: ShortcutError, edges: set[str]) -> Failure:
-    """The Failure ``error`` stands for. The edges' credentials are to blame for a Secret's
-    fault, and for a 401 or 403 from one of ``edges`` (central's are the operator's own)."""
-    reason = next(reason for kind, reason in _REASONS if isinstance(error, kind))
-    refused_by_edge = isinstance(error, CredentialsRejected | AccessDenied) and (
-        isinstance(error, ClusterFailure) and error.cluster in edges
-    )
-    blame = isinstance(error, CredentialsInvalid) or refused_by_edge
-    return Failure(reason=reason, message=str(error), credentials=blame)
-
-
-def _edge_names(resource: Mapping[str, Any]) -> set[str]:
-    edges = (resource.get("spec") or {}).get("edges")
-    return {str(edge.get("name")) for edge in edges or [] if isinstance(edge, Mapping)}

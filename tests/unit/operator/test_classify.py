@@ -7,7 +7,8 @@ import pytest
 from liqoshortcut.errors import PreconditionFailed, ShortcutError, UsageError, WorkflowFailed
 from liqoshortcut.kube.credentials import CredentialsInvalid
 from liqoshortcut.kube.errors import AccessDenied, ClusterUnreachable, CredentialsRejected
-from liqoshortcut.operator.reconcile import Conflicting, classify
+from liqoshortcut.operator.classify import classify
+from liqoshortcut.operator.rivals import Conflicting
 from liqoshortcut.workflow.waiting import WaitTimedOut
 
 EDGES = {"edge-a", "edge-b"}

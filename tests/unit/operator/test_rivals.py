@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from liqoshortcut.operator.reconcile import Conflicting, _refuse_an_older_rival, rival_view
+from liqoshortcut.operator.rivals import Conflicting, refuse_an_older_rival, rival_view
 
 
 def resource(name: str, created: str, **metadata: Any) -> dict[str, Any]:
@@ -45,12 +45,12 @@ def test_the_newer_of_two_is_refused_and_the_older_is_not() -> None:
     newer = resource("second", "2026-12-02T10:05:00Z")
     views = [rival_view(older), rival_view(newer)]
     with pytest.raises(Conflicting, match="team-a/first already joins these two edges"):
-        _refuse_an_older_rival(newer, {"milan", "turin"}, views)
-    _refuse_an_older_rival(older, {"milan", "turin"}, views)
+        refuse_an_older_rival(newer, {"milan", "turin"}, views)
+    refuse_an_older_rival(older, {"milan", "turin"}, views)
 
 
 def test_an_older_one_being_deleted_or_joining_other_edges_is_no_rival() -> None:
     leaving = resource("first", "2026-12-02T10:00:00Z", deletionTimestamp="2026-12-02T11:00:00Z")
     newer = resource("second", "2026-12-02T10:05:00Z")
-    _refuse_an_older_rival(newer, {"milan", "turin"}, [rival_view(leaving)])
-    _refuse_an_older_rival(newer, {"milan", "rome"}, [rival_view(resource("x", "2026"))])
+    refuse_an_older_rival(newer, {"milan", "turin"}, [rival_view(leaving)])
+    refuse_an_older_rival(newer, {"milan", "rome"}, [rival_view(resource("x", "2026"))])
