@@ -127,16 +127,12 @@ def create(
     from liqoshortcut.cli.progress import reporter
     from liqoshortcut.core.explain import remapped
     from liqoshortcut.core.gateway import GatewaySettings
-    from liqoshortcut.core.plan import Side
-    from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State
     from liqoshortcut.core.schema import usage_error
     from liqoshortcut.kube.clients import connector
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
-    from liqoshortcut.workflow.connect import ConnectRun
+    from liqoshortcut.workflow.create import create as create_shortcut
     from liqoshortcut.workflow.preflight import prepare
-    from liqoshortcut.workflow.records import recorded, refuse_owned
     from liqoshortcut.workflow.routing import (
-        ServiceRouting,
         describe,
         require_imperative,
         routes,
@@ -193,40 +189,22 @@ def create(
 
         show_dry_run(env, output, dry_run, preflight, int(seconds), wait)
         return
-    server, client = plan.edges[Side.SERVER], plan.edges[Side.CLIENT]
-    cluster_ids = {server.cluster_id, client.cluster_id}
-    refuse_owned(preflight.central, plan.shortcut, cluster_ids, "create")  # before any change
-    record = ShortcutRecord(
-        name=plan.shortcut,
-        server=EdgeRecord(server.name, server.cluster_id),
-        client=EdgeRecord(client.name, client.cluster_id),
-        state=State.CREATING,
-    )
-    reached = State.CONNECTED if wait else State.CREATED
     with reporter(env, quiet) as report:
-        routing = None
-        if wait and routes(policy):
-            routing = ServiceRouting(
-                preflight.central, plan, policy, preflight.edges, report, liqo_namespace
-            )
-            routing.check()  # central's Services readable, before the first change
-        with recorded(preflight.central, liqo_namespace, record, reached) as recording:
-            produced = ConnectRun(plan, preflight.edges, deadline, report, then=routing).run()
-            recording.record = record.learnt(plan.peer_pod_cidrs(produced))
-    routed = [service_name(key) for key in routing.routed] if routing else []
+        created = create_shortcut(preflight, deadline, report)
+    routed = [service_name(key) for key in created.routed or ()]
     summary = {
         "name": plan.shortcut,
-        "server": recording.record.server.as_dict(),
-        "client": recording.record.client.as_dict(),
+        "server": created.record.server.as_dict(),
+        "client": created.record.client.as_dict(),
         "connected": wait,
         "routedServices": routed,
     }
     state = "connected" if wait else "created (not waiting for the Connections)"
-    if routing is not None:
+    if created.routed is not None:
         state += f"; Services routed over it: {', '.join(routed) if routed else 'none'}"
     elif policy.services != "None" and policy.path == "Hub":
         state += "; the selected Services stay on the hub path (--path hub)"
     done = f"shortcut {plan.shortcut} {state}"
     # Where Liqo remapped the other edge's pods, a client dials them under other addresses.
-    told = [done, *remapped(recording.record, plan.pod_cidrs())]
+    told = [done, *remapped(created.record, plan.pod_cidrs())]
     write_data(env, output, summary, text="\n".join(told), done=done)

@@ -54,16 +54,15 @@ def delete(
     from liqoshortcut.errors import Interrupted
     from liqoshortcut.kube.clients import connector
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
-    from liqoshortcut.workflow.disconnect import disconnect
+    from liqoshortcut.workflow.delete import delete as delete_shortcut
     from liqoshortcut.workflow.preflight import prepare_teardown
-    from liqoshortcut.workflow.records import forget, refuse_owned
-    from liqoshortcut.workflow.routing import service_name, shortcut_key, unroute
+    from liqoshortcut.workflow.routing import service_name
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
     seconds = timeout_seconds(timeout)
     deadline = Deadline(seconds)
-    preflight = prepare_teardown(
+    teardown = prepare_teardown(
         load_kubeconfig(kubeconfig),
         central_context=context,
         edge_contexts=(edge_a, edge_b),
@@ -71,52 +70,47 @@ def delete(
         edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
         connector=connector(seconds),  # exec plugins too end within --timeout
     )
-    plan = preflight.plan
-    name = plan.shortcut
-    refuse_owned(preflight.central, name, {e.cluster_id for e in plan.edges.values()}, "delete")
-    edges = " and ".join(edge.name for edge in plan.edges.values())
+    name = teardown.plan.shortcut
+    edges = " and ".join(edge.name for edge in teardown.plan.edges.values())
     question = f"Delete shortcut {name} and every object it made on {edges}?"
     if not yes and not confirmed(env, question):
         raise Interrupted("not confirmed: nothing was deleted")
     with reporter(env, quiet) as report:
-        # Traffic first: a Service still annotated would lose its path with the tunnel.
-        unrouted = unroute(preflight.central, shortcut_key(plan), report)
-        done = disconnect(plan, preflight.edges, deadline, report, wait=wait)
-    for warning in [*unrouted.warnings, *map(str, done.kept)]:
+        deleted = delete_shortcut(teardown, liqo_namespace, deadline, report, wait)
+    for warning in deleted.warnings:
         env.warn(warning)
-    for left in [] if quiet else done.left_by_liqo:  # information, not a warning: -q hides it
+    for left in [] if quiet else deleted.left_by_liqo:  # information, not a warning: -q hides it
         env.stderr.write(f"note: {left}\n")
-    removed = done.removed
-    recorded = forget(preflight.central, liqo_namespace, name)
-    services = [service_name(key) for key in unrouted.services]
+    removed, kept = deleted.removed, deleted.kept
+    services = [service_name(key) for key in deleted.unrouted]
     back = (
         f"; {len(services)} Service{'' if len(services) == 1 else 's'} back on the hub path"
         if services
         else ""
     )
-    kept = (
-        f"; {len(done.kept)} tenant namespace{'' if len(done.kept) == 1 else 's'} kept, "
+    kept_text = (
+        f"; {len(kept)} tenant namespace{'' if len(kept) == 1 else 's'} kept, "
         "holding objects not made by liqo-shortcut"
-        if done.kept
+        if kept
         else ""
     )
     text = (
         f"shortcut {name} deleted ({removed} object{'' if removed == 1 else 's'} "
-        f"removed{back}{kept})"
-        if removed or recorded or services or done.kept
+        f"removed{back}{kept_text})"
+        if deleted.found
         else f"shortcut {name} not found: nothing to delete"
     )
     data = {
         "name": name,
         "removed": removed,
-        "recordRemoved": recorded,
+        "recordRemoved": deleted.record_removed,
         "unroutedServices": services,
         "keptNamespaces": [
-            {"cluster": k.cluster, "namespace": k.namespace, "reason": k.reason} for k in done.kept
+            {"cluster": k.cluster, "namespace": k.namespace, "reason": k.reason} for k in kept
         ],
         "leftByLiqo": [
             {"cluster": left.cluster, "foreignCluster": left.foreign_cluster}
-            for left in done.left_by_liqo
+            for left in deleted.left_by_liqo
         ],
     }
     write_data(env, output, data, text=text, done=text)

@@ -38,14 +38,14 @@ def explain(
     from liqoshortcut.core.routing import view_of
     from liqoshortcut.errors import PreconditionFailed
     from liqoshortcut.kube import traffic
-    from liqoshortcut.kube.clients import connect
+    from liqoshortcut.kube.clients import connect_central
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.kube.traffic import shortcut_resources
     from liqoshortcut.workflow.records import created_records
 
     env = environment(ctx)
-    resolved = load_kubeconfig(kubeconfig).resolve(context)
-    central = connect(resolved, name=f"central ({resolved.context})")
+    found_central = connect_central(load_kubeconfig(kubeconfig), context)
+    central, resolved = found_central.cluster, found_central.context
     where = namespace or resolved.namespace or "default"
     found = [view for view in traffic.service_views(central) if view.key == (where, service)]
     if not found:

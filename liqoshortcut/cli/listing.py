@@ -53,7 +53,7 @@ def list_shortcuts(
     from datetime import UTC, datetime
 
     from liqoshortcut.core.record import age
-    from liqoshortcut.kube.clients import connect
+    from liqoshortcut.kube.clients import connect_central
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.live import check_edges, kubeconfig_edges
     from liqoshortcut.workflow.records import all_records
@@ -61,8 +61,8 @@ def list_shortcuts(
     env = environment(ctx)
     seconds = timeout_seconds(timeout)
     loaded = load_kubeconfig(kubeconfig)
-    resolved = loaded.resolve(context)
-    central = connect(resolved, name=f"central ({resolved.context})")
+    found_central = connect_central(loaded, context)
+    central, resolved = found_central.cluster, found_central.context
     found = all_records(central, liqo_namespace)
     records = found.records
     for warning in found.warnings:

@@ -33,7 +33,7 @@ def status(
     from liqoshortcut.core.words import cut, shown
     from liqoshortcut.errors import PreconditionFailed, UsageError
     from liqoshortcut.kube import events, liqo
-    from liqoshortcut.kube.clients import connect
+    from liqoshortcut.kube.clients import connect_central
     from liqoshortcut.kube.errors import ShortcutCrdMissing
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
@@ -41,8 +41,8 @@ def status(
     if edge_a == edge_b:
         raise UsageError(f"both edges are {shown(edge_a)}: name the two edges of a shortcut")
     env = environment(ctx)
-    resolved = load_kubeconfig(kubeconfig).resolve(context)
-    central = connect(resolved, name=f"central ({resolved.context})")
+    found_central = connect_central(load_kubeconfig(kubeconfig), context)
+    central, resolved = found_central.cluster, found_central.context
     elsewhere = (
         "a shortcut made by `kubectl shortcut create` shows in `kubectl shortcut list`, its "
         f"tunnel in `kubectl --context {cut(edge_a)} get connections.networking.liqo.io -A`"

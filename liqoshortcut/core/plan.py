@@ -257,6 +257,11 @@ class Plan(Placement):
                 found[step.side] = tuple(str(cidr) for cidr in cidrs)
         return found
 
+    @property
+    def waits_connected(self) -> bool:
+        """Whether the run ends waiting for both Connections (`create --wait`)."""
+        return any(step.condition is Condition.CONNECTED for step in self.steps)
+
     def pod_cidrs(self) -> dict[str, tuple[str, ...]]:
         """Each edge's own pod CIDRs by cluster ID, as the plan's Configurations describe them
         to the other edge."""

@@ -43,7 +43,7 @@ from liqoshortcut import __version__
 from liqoshortcut.core.words import shown
 from liqoshortcut.errors import PreconditionFailed
 from liqoshortcut.kube.exec_plugin import ExecCredential, ExecPlugin
-from liqoshortcut.kube.kubeconfig import ResolvedContext
+from liqoshortcut.kube.kubeconfig import Kubeconfig, ResolvedContext
 
 CONNECT_TIMEOUT = 5.0  # seconds: a TCP+TLS handshake to a reachable API server takes milliseconds
 READ_TIMEOUT = 30.0  # seconds: the API server's own default request timeout is 60s; lists are small
@@ -171,6 +171,28 @@ def connector(plugin_timeout: float) -> Callable[[ResolvedContext, str], Cluster
         return connect(context, name=name, plugin_timeout=plugin_timeout)
 
     return connect_within
+
+
+@dataclass(frozen=True)
+class Central:
+    """The central cluster's client and the context it was built from."""
+
+    cluster: Cluster
+    context: ResolvedContext
+
+
+def connect_central(
+    kubeconfig: Kubeconfig,
+    context: str | None = None,
+    connector: Callable[[ResolvedContext, str], Cluster] | None = None,
+) -> Central:
+    """Central's client from ``context`` (kubectl's ``--context``; default the current one),
+    named as every message names it, ``central (CONTEXT)``; ``connector`` builds it (default
+    `connect`)."""
+    resolved = kubeconfig.resolve(context)
+    name = f"central ({resolved.context})"
+    cluster = connector(resolved, name) if connector else connect(resolved, name=name)
+    return Central(cluster, resolved)
 
 
 def connect_in_cluster(

@@ -30,10 +30,11 @@ from liqoshortcut.core.traffic import TrafficPolicy
 from liqoshortcut.core.words import shown
 from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
-from liqoshortcut.kube.clients import Cluster, connect
+from liqoshortcut.kube.clients import Cluster, connect, connect_central
 from liqoshortcut.kube.discovery import ClusterFacts, LiqoVersion
 from liqoshortcut.kube.kubeconfig import Kubeconfig, ResolvedContext
 from liqoshortcut.workflow.facts import Facts
+from liqoshortcut.workflow.records import refuse_owned
 from liqoshortcut.workflow.steps import missing_template
 
 # Liqo v1.2.0 added the data path that routes offloaded traffic over a provider-to-provider
@@ -139,7 +140,8 @@ def prepare_teardown(
     connector: Connector = connect_named,
 ) -> Teardown:
     """`delete`'s preflight: the same refusals of bad input as `prepare`, then `locate`. Of
-    central only its cluster ID is read, so that neither edge can be central itself."""
+    central only its cluster ID is read, so that neither edge can be central itself, and the
+    VirtualNodeShortcuts, so that a shortcut the operator owns is left to it."""
     asked = _request(
         kubeconfig,
         central_context,
@@ -155,6 +157,8 @@ def prepare_teardown(
     located = edges_read.result()
     for edge in located.plan.edges.values():
         _refuse_central(asked.edge_contexts[edge.name], edge.cluster_id, central_id)
+    cluster_ids = {edge.cluster_id for edge in located.plan.edges.values()}
+    refuse_owned(asked.central, located.plan.shortcut, cluster_ids, "delete")
     return Teardown(plan=located.plan, edges=located.edges, central=asked.central)
 
 
@@ -198,14 +202,15 @@ def _request(
         )
     except ValidationError as error:
         raise usage_error(error, names=FLAGS) from None
-    central_resolved = kubeconfig.resolve(central_context)
+    # Unknown names fail here, central's first, before any cluster is contacted.
+    kubeconfig.resolve(central_context)
     own = edge_kubeconfigs or {}
-    # Unknown names fail here, before any cluster is contacted.
     contexts = {name: own.get(name, kubeconfig).resolve(name) for name in edge_contexts}
+    central = connect_central(kubeconfig, central_context, connector)
     return _Request(
         spec=spec,
-        central=connector(central_resolved, f"central ({central_resolved.context})"),
-        central_namespace=central_resolved.namespace or "default",
+        central=central.cluster,
+        central_namespace=central.context.namespace or "default",
         edge_contexts=contexts,
     )
 

@@ -50,7 +50,7 @@ class FakeEdges:
             for kind in ("WgGatewayServerTemplate", "WgGatewayClientTemplate"):
                 template = "wireguard-" + ("server" if "Server" in kind else "client")
                 self.put(name, {"kind": kind, "metadata": {"name": template, "namespace": "liqo"}})
-        for function in ("get", "list_objects", "create", "delete", "wait_gone"):
+        for function in ("get", "list_objects", "create", "delete", "wait_gone", "mutate"):
             monkeypatch.setattr(liqo, function, getattr(self, function))
         monkeypatch.setattr(liqo, "gateway_public_key", self.gateway_public_key)
         # These API servers refuse watches, as for Liqo's peering user: every wait polls.
@@ -119,6 +119,20 @@ class FakeEdges:
         if resource.kind not in self.silent:
             self._react(cluster.name, created)
         return copy.deepcopy(created)
+
+    def mutate(
+        self,
+        cluster: Cluster,
+        resource: Resource,
+        name: str,
+        namespace: str,
+        change: Any,
+        **_: Any,
+    ) -> Manifest | None:
+        found = self.objects.get((cluster.name, resource.kind, namespace, name))
+        if found is not None:
+            change(found)
+        return copy.deepcopy(found)
 
     def delete(
         self, cluster: Cluster, resource: Resource, name: str, namespace: str | None, **_: Any
