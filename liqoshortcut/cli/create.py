@@ -15,6 +15,7 @@ from liqoshortcut.cli.dry_run import DryRun, DryRunOption
 from liqoshortcut.cli.environment import environment
 from liqoshortcut.cli.options import (
     DEFAULT_TIMEOUT,
+    FIELD_FLAGS,
     ContextOption,
     EdgeAKubeconfigOption,
     EdgeBKubeconfigOption,
@@ -125,6 +126,7 @@ def create(
     from pydantic import ValidationError
 
     from liqoshortcut.cli.progress import reporter
+    from liqoshortcut.cli.traffic_flags import require_imperative, traffic_policy
     from liqoshortcut.core.explain import remapped
     from liqoshortcut.core.gateway import GatewaySettings
     from liqoshortcut.core.schema import usage_error
@@ -132,13 +134,7 @@ def create(
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.create import create as create_shortcut
     from liqoshortcut.workflow.preflight import prepare
-    from liqoshortcut.workflow.routing import (
-        describe,
-        require_imperative,
-        routes,
-        service_name,
-        traffic_policy,
-    )
+    from liqoshortcut.workflow.routing import describe, routes, service_name
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
@@ -162,7 +158,7 @@ def create(
     )
     if dry_run is DryRun.NONE:
         require_imperative(policy)
-    deadline = Deadline(seconds)
+    deadline = Deadline(seconds, budget="--timeout")
     preflight = prepare(
         load_kubeconfig(kubeconfig),
         central_context=context,
@@ -172,6 +168,7 @@ def create(
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
         connector=connector(seconds),  # exec plugins too end within --timeout
+        names=FIELD_FLAGS,
         wait_connected=wait,
         traffic=policy,
     )

@@ -9,6 +9,7 @@ import typer
 from liqoshortcut.cli.environment import confirmed, environment
 from liqoshortcut.cli.options import (
     DEFAULT_TIMEOUT,
+    FIELD_FLAGS,
     ContextOption,
     EdgeAKubeconfigOption,
     EdgeBKubeconfigOption,
@@ -61,7 +62,7 @@ def delete(
 
     env = environment(ctx)
     seconds = timeout_seconds(timeout)
-    deadline = Deadline(seconds)
+    deadline = Deadline(seconds, budget="--timeout")
     teardown = prepare_teardown(
         load_kubeconfig(kubeconfig),
         central_context=context,
@@ -69,6 +70,7 @@ def delete(
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
         connector=connector(seconds),  # exec plugins too end within --timeout
+        names=FIELD_FLAGS,
     )
     name = teardown.plan.shortcut
     edges = " and ".join(edge.name for edge in teardown.plan.edges.values())

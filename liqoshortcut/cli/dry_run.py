@@ -109,11 +109,11 @@ def show_dry_run(
     wait: bool = True,
 ) -> None:
     """Print the dry run of ``preflight``'s plan; a server-side refusal fails the command."""
+    from liqoshortcut.cli.traffic_flags import planned
     from liqoshortcut.core.dryrun import document, resource
     from liqoshortcut.errors import PreconditionFailed
     from liqoshortcut.workflow.dry_run import Verdict, server_dry_run
     from liqoshortcut.workflow.foreign import refuse_foreign
-    from liqoshortcut.workflow.routing import planned
 
     plan, spec = preflight.plan, preflight.spec
     refuse_foreign(plan, preflight.edges)  # read only: what a real run would refuse, refused

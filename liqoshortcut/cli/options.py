@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = "120s"  # liqoctl's default --timeout is 2m
 MIN_TIMEOUT_SECONDS = 10  # below this even a healthy pair cannot finish the sequence
 
+# The flag that sets each spec field, so that a bad value is blamed on what the user typed.
+FIELD_FLAGS = {"server_edge": "--server-edge", "liqo_namespace": "--liqo-namespace"}
+
 KubeconfigOption = Annotated[
     Path | None,
     typer.Option("--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, ~/.kube/config)."),

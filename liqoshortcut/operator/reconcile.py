@@ -210,7 +210,9 @@ def tear_down(
     if rivals(resource, _cluster_ids(located), _shortcuts(central, resource)):
         return 0  # another resource still asks for these objects: they are its now
     # A tenant namespace that holds someone else's objects stays; the reporter says so.
-    return disconnect(located.plan, located.edges, Deadline(spec.timeout), report).removed
+    return disconnect(
+        located.plan, located.edges, Deadline(spec.timeout, budget="spec.timeout"), report
+    ).removed
 
 
 def _shortcuts(central: Cluster, resource: Mapping[str, Any]) -> list[liqo.Manifest]:

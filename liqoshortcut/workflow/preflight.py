@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Final
 
 from pydantic import ValidationError
 
@@ -40,8 +41,9 @@ from liqoshortcut.workflow.steps import missing_template
 # Liqo v1.2.0 added the data path that routes offloaded traffic over a provider-to-provider
 # peering ("add direct connection between provider clusters"); older Liqo connects, never uses it.
 DIRECT_PATH_LIQO = (1, 2, 0)
-# The flags a spec field comes from, so a bad value is blamed on the flag the user typed.
-FLAGS = {"server_edge": "--server-edge", "liqo_namespace": "--liqo-namespace"}
+# How a message names a spec field the command line set, unless the caller names it (the CLI
+# by its flag: a bad value is blamed on what the user typed).
+SPEC_FIELDS: Final = {"server_edge": "serverEdge", "liqo_namespace": "liqoNamespace"}
 
 
 READ_AFRESH = Facts()
@@ -96,12 +98,13 @@ def prepare(
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
     traffic: TrafficPolicy | None = None,
     connector: Connector = connect_named,
+    names: Mapping[str, str] = SPEC_FIELDS,
 ) -> Preflight:
     """The CLI's preflight: build the spec from the command line, resolve the three contexts,
     then `check`. Edges are named by their contexts, looked up in ``edge_kubeconfigs[edge]``
     when given (an edge's own file, e.g. a peering user's), else in ``kubeconfig``. ``traffic``
     is the spec's traffic policy (the default selects no Service); ``connector`` makes the
-    three clients."""
+    three clients; ``names`` says how messages name the fields the caller set."""
     asked = _request(
         kubeconfig,
         central_context,
@@ -112,6 +115,7 @@ def prepare(
         edge_kubeconfigs=edge_kubeconfigs,
         traffic=traffic,
         connector=connector,
+        names=names,
     )
     return check(
         asked.spec,
@@ -138,6 +142,7 @@ def prepare_teardown(
     liqo_namespace: str = "liqo",
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None = None,
     connector: Connector = connect_named,
+    names: Mapping[str, str] = SPEC_FIELDS,
 ) -> Teardown:
     """`delete`'s preflight: the same refusals of bad input as `prepare`, then `locate`. Of
     central only its cluster ID is read, so that neither edge can be central itself, and the
@@ -149,6 +154,7 @@ def prepare_teardown(
         liqo_namespace=liqo_namespace,
         edge_kubeconfigs=edge_kubeconfigs,
         connector=connector,
+        names=names,
     )
     with ThreadPoolExecutor(max_workers=2) as pool:
         central_read = pool.submit(READ_AFRESH.cluster_id, asked.central, liqo_namespace)
@@ -183,6 +189,7 @@ def _request(
     edge_kubeconfigs: Mapping[str, Kubeconfig] | None,
     traffic: TrafficPolicy | None = None,
     connector: Connector = connect_named,
+    names: Mapping[str, str],
 ) -> _Request:
     """Refuse a bad command line before any cluster is contacted, then connect to central."""
     edge_a, edge_b = edge_contexts
@@ -190,7 +197,8 @@ def _request(
         raise UsageError(f"both edges are {shown(edge_a)}: name two different edge contexts")
     if server_edge is not None and server_edge not in edge_contexts:
         raise UsageError(
-            f"--server-edge {shown(server_edge)} is neither {shown(edge_a)} nor {shown(edge_b)}"
+            f"{names['server_edge']} {shown(server_edge)} is neither {shown(edge_a)} nor "
+            f"{shown(edge_b)}"
         )
     try:
         spec = ShortcutSpec(
@@ -201,7 +209,7 @@ def _request(
             liqo_namespace=liqo_namespace,
         )
     except ValidationError as error:
-        raise usage_error(error, names=FLAGS) from None
+        raise usage_error(error, names=names) from None
     # Unknown names fail here, central's first, before any cluster is contacted.
     kubeconfig.resolve(central_context)
     own = edge_kubeconfigs or {}

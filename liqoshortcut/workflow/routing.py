@@ -5,7 +5,7 @@ The operator re-decides every Service every few seconds (`operator.router`); a c
 so it routes only what is safe to route at that moment and for as long as nobody changes it: right
 after both Connections were seen Connected, on the Direct path. It has no health fallback (a dead
 tunnel keeps the annotation until `delete` or the operator) and no latency choice, so
-``--path auto`` is the operator's alone. Decisions are `core.routing`'s, over one `ShortcutView`
+the Auto path is the operator's alone. Decisions are `core.routing`'s, over one `ShortcutView`
 for this shortcut, so the CLI and the operator agree on which Services are safe.
 
 What a create run changes on central is journaled (each Service's two annotations as they were),
@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
 
 from liqoshortcut.core.plan import Placement, Plan
 from liqoshortcut.core.routing import (
@@ -32,9 +31,9 @@ from liqoshortcut.core.routing import (
     changes,
     selects,
 )
-from liqoshortcut.core.selectors import SelectorSyntaxError, parse, selection
-from liqoshortcut.core.traffic import LabelSelector, TrafficPolicy
-from liqoshortcut.errors import ShortcutError, UsageError, stopped_midway
+from liqoshortcut.core.selectors import selection
+from liqoshortcut.core.traffic import TrafficPolicy
+from liqoshortcut.errors import ShortcutError, stopped_midway
 from liqoshortcut.kube import liqo, traffic
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import (
@@ -46,63 +45,6 @@ from liqoshortcut.kube.errors import (
 )
 from liqoshortcut.kube.resources import SERVICE
 from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
-
-# The command line's spelling of the spec's values (`core.traffic`), lower case as kubectl's.
-SERVICES_FLAG: Final = {"none": "None", "all": "All"}
-PATH_FLAG: Final = {"direct": "Direct", "hub": "Hub", "auto": "Auto"}
-AUTO_NEEDS_THE_OPERATOR: Final = (
-    "--path auto needs the operator's repeated measurements; apply the VirtualNodeShortcut "
-    "from --dry-run=client -o yaml instead"
-)
-
-
-def traffic_policy(
-    services: str | None,
-    service_selector: str | None,
-    namespace_selector: str | None,
-    path: str,
-) -> TrafficPolicy:
-    """The spec's traffic policy from ``create``'s flags; a selector means Selected.
-
-    ``services`` is None when ``--services`` was not given (then: none, or Selected when a
-    selector is); an explicit ``--services`` next to a selector is refused, whatever its value.
-    """
-    selectors = {
-        "--service-selector": service_selector,
-        "--namespace-selector": namespace_selector,
-    }
-    given = [flag for flag, text in selectors.items() if text is not None]
-    if given and services is not None:
-        what = "every Service" if services == "all" else "no Service"
-        raise UsageError(
-            f"--services {services} selects {what} and cannot go with {' and '.join(given)}: "
-            f"drop --services to select by {'them' if len(given) > 1 else 'it'}"
-        )
-    parsed = {flag: _selector(flag, text) for flag, text in selectors.items() if text is not None}
-    return TrafficPolicy(
-        services="Selected" if given else SERVICES_FLAG[services or "none"],
-        service_selector=parsed.get("--service-selector"),
-        namespace_selector=parsed.get("--namespace-selector"),
-        path=PATH_FLAG[path],
-    )
-
-
-def _selector(flag: str, text: str) -> LabelSelector:
-    if not text.strip():
-        # kubectl's -l '' selects everything; here it is more likely an unset shell variable.
-        raise UsageError(
-            f"{flag} is empty: give labels such as app=web, or --services all for every Service"
-        )
-    try:
-        return parse(text)
-    except SelectorSyntaxError as error:
-        raise UsageError(f"invalid {flag}: {error}") from None
-
-
-def require_imperative(policy: TrafficPolicy) -> None:
-    """Refuse what only the operator can do, before anything is changed."""
-    if policy.path == "Auto":
-        raise UsageError(AUTO_NEEDS_THE_OPERATOR)
 
 
 def routes(policy: TrafficPolicy) -> bool:
@@ -119,24 +61,6 @@ def describe(policy: TrafficPolicy) -> str:
             return "every offloaded Service with endpoints on both edges"
     selected = selection(policy, "in namespaces", "labelled")
     return f"the offloaded Services with endpoints on both edges {selected}"
-
-
-def planned(policy: TrafficPolicy, wait: bool) -> str | None:
-    """What a run of ``create`` would do with central's Services, for the dry run's steps
-    (None when the policy selects no Service)."""
-    if policy.services == "None":
-        return None
-    selected = describe(policy)
-    if policy.path == "Hub":
-        return f"{selected} stay on the hub path (--path hub): no Service is annotated"
-    if policy.path == "Auto":
-        return (
-            f"the operator routes {selected} over the faster path (--path auto): apply the "
-            "VirtualNodeShortcut, create alone refuses it"
-        )
-    if not wait:
-        return f"no Service is routed (--no-wait): {selected} would be"
-    return f"then, on central: annotate {selected} to use the shortcut ({USE_DIRECT_CONNECTIONS})"
 
 
 def shortcut_key(plan: Placement) -> str:
@@ -201,7 +125,7 @@ class ServiceRouting:
             raise AccessDenied(
                 f"{str(error).removesuffix(': ' + PEERING_USER_FIX)}: routing Services needs "
                 "the rights to list Services, EndpointSlices, Nodes and Namespaces and to patch "
-                "Services on central; grant them, or leave out --services and the selectors",
+                "Services on central; grant them, or make the shortcut without routing Services",
                 cluster=error.cluster,
             ) from None
 

@@ -56,11 +56,13 @@ class WaitCancelled(Interrupted):
 
 @dataclass
 class Deadline:
-    """One budget shared by every wait of a run, as liqoctl's --timeout is."""
+    """One budget shared by every wait of a run, as liqoctl's --timeout is; ``budget`` names it
+    as its user set it (``--timeout``, ``spec.timeout``) in the timeout's message."""
 
     seconds: float
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    budget: str = "the timeout"
     started: float = field(init=False)
     _cancelled: threading.Event = field(init=False, default_factory=threading.Event)
 
@@ -111,7 +113,7 @@ class Deadline:
         if left <= 0:
             raise WaitTimedOut(
                 f"timed out after {self.seconds:.0f}s waiting for {what}; "
-                "raise --timeout if the clusters are slow",
+                f"raise {self.budget} if the clusters are slow",
                 what=what,
             )
         return left

@@ -7,12 +7,17 @@ from typing import Any
 
 import pytest
 
+from liqoshortcut.cli.traffic_flags import (
+    AUTO_NEEDS_THE_OPERATOR,
+    planned,
+    require_imperative,
+    traffic_policy,
+)
 from liqoshortcut.core.selectors import parse
 from liqoshortcut.core.traffic import TrafficPolicy
-from liqoshortcut.errors import ExitCode, PreconditionFailed
+from liqoshortcut.errors import ExitCode, PreconditionFailed, UsageError
 from liqoshortcut.kube import kubeconfig
 from liqoshortcut.workflow import preflight
-from liqoshortcut.workflow.routing import AUTO_NEEDS_THE_OPERATOR
 from tests.unit.cli_runner import run_cli
 
 # Reading it fails with exit 4: a flag refused with exit 2 was refused before it was read.
@@ -141,3 +146,112 @@ def test_create_help_lists_the_traffic_flags() -> None:
     result = run_cli("create", "--help")
     for flag in ("--services", "--service-selector", "--namespace-selector", "--path"):
         assert flag in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flags", "policy"),
+    [
+        pytest.param((None, None, None, "direct"), TrafficPolicy(), id="no flag selects nothing"),
+        pytest.param(
+            ("all", None, None, "hub"),
+            TrafficPolicy(services="All", path="Hub"),
+            id="all on the hub path",
+        ),
+        pytest.param(
+            (None, "app=web", None, "direct"),
+            TrafficPolicy(services="Selected", service_selector=parse("app=web")),
+            id="a service selector means Selected",
+        ),
+        pytest.param(
+            (None, None, "team in (shop,cart)", "auto"),
+            TrafficPolicy(
+                services="Selected", namespace_selector=parse("team in (shop,cart)"), path="Auto"
+            ),
+            id="a namespace selector means Selected",
+        ),
+        pytest.param(
+            (None, "tier!=db,!legacy", "team=shop", "direct"),
+            TrafficPolicy(
+                services="Selected",
+                service_selector=parse("tier!=db,!legacy"),
+                namespace_selector=parse("team=shop"),
+            ),
+            id="both selectors must match",
+        ),
+    ],
+)
+def test_the_flags_read_as_the_resources_traffic_policy(
+    flags: tuple[Any, ...], policy: TrafficPolicy
+) -> None:
+    assert traffic_policy(*flags) == policy
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        pytest.param(
+            ("all", "app=web", None),
+            "--services all selects every Service and cannot go with --service-selector: "
+            "drop --services to select by it",
+            id="all with a selector",
+        ),
+        pytest.param(
+            ("none", None, "team=shop"),
+            "--services none selects no Service and cannot go with --namespace-selector",
+            id="none with a selector",
+        ),
+        pytest.param(
+            (None, "app in ()", None),
+            "invalid --service-selector: 'app in ()': in needs at least one value",
+            id="an empty set",
+        ),
+        pytest.param(
+            (None, None, "team shop"),
+            "invalid --namespace-selector: 'team shop' is no selector requirement",
+            id="not a requirement",
+        ),
+        pytest.param(
+            (None, "app=-web-", None),
+            "invalid --service-selector: ",
+            id="a value kubernetes refuses",
+        ),
+        pytest.param(
+            (None, " ", None),
+            "--service-selector is empty: give labels such as app=web",
+            id="an empty selector",
+        ),
+    ],
+)
+def test_a_bad_selector_or_combination_is_a_usage_error_naming_the_flag(
+    flags: tuple[str | None, str | None, str | None], says: str
+) -> None:
+    services, service_selector, namespace_selector = flags
+    with pytest.raises(UsageError) as raised:
+        traffic_policy(services, service_selector, namespace_selector, "direct")
+    assert str(raised.value).startswith(says)
+    assert "\n" not in str(raised.value)
+
+
+def test_path_auto_is_refused_on_the_imperative_path_naming_the_way_out() -> None:
+    with pytest.raises(UsageError) as raised:
+        require_imperative(TrafficPolicy(services="All", path="Auto"))
+    assert str(raised.value) == AUTO_NEEDS_THE_OPERATOR
+    require_imperative(TrafficPolicy(services="All", path="Hub"))  # the rest is allowed
+
+
+@pytest.mark.parametrize(
+    ("policy", "wait", "says"),
+    [
+        (TrafficPolicy(), True, None),
+        (TrafficPolicy(services="All"), True, "then, on central: annotate every offloaded Service"),
+        (TrafficPolicy(services="All"), False, "no Service is routed (--no-wait)"),
+        (TrafficPolicy(services="All", path="Hub"), True, "stay on the hub path"),
+        (TrafficPolicy(services="All", path="Auto"), True, "the operator routes"),
+    ],
+    ids=["nothing selected", "direct", "no wait", "hub", "auto"],
+)
+def test_the_dry_run_says_what_the_run_would_do_with_services(
+    policy: TrafficPolicy, wait: bool, says: str | None
+) -> None:
+    said = planned(policy, wait)
+    assert said is None if says is None else says in (said or "")

@@ -20,7 +20,7 @@ LONG = "edge-" + "z" * 3000
     [
         ({"edge_contexts": (LONG, LONG)}, "both edges are 'edge-zzz"),
         ({"edge_contexts": (LONG, "edge-b")}, "invalid name 'edge-zzz"),
-        ({"server_edge": LONG}, "--server-edge 'edge-zzz"),
+        ({"server_edge": LONG}, "serverEdge 'edge-zzz"),
     ],
     ids=["same long edge twice", "edge name too long", "long server edge"],
 )

@@ -1,4 +1,5 @@
-"""Preflight refuses a bad request in one line naming the flag, before reaching any cluster."""
+"""Preflight refuses a bad request in one line naming the field as its caller names it (the CLI:
+by its flag), before reaching any cluster."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from liqoshortcut.cli.options import FIELD_FLAGS
 from liqoshortcut.core.gateway import GatewaySettings
 from liqoshortcut.errors import UsageError
 from liqoshortcut.kube.kubeconfig import kubeconfig_from_bytes
@@ -21,6 +23,7 @@ def prepare_with(**overrides: Any) -> None:
         "edge_contexts": ("edge-a", "edge-b"),
         "server_edge": None,
         "settings": GatewaySettings(),
+        "names": FIELD_FLAGS,
         **overrides,
     }
     prepare(NO_CLUSTERS, **arguments)
@@ -42,3 +45,16 @@ def test_a_bad_request_is_refused_naming_the_flag(overrides: dict[str, Any], say
     with pytest.raises(UsageError) as raised:
         prepare_with(**overrides)
     assert str(raised.value).startswith(says)
+
+
+def test_without_names_a_field_is_named_as_the_spec_spells_it() -> None:
+    request: dict[str, Any] = {
+        "central_context": None,
+        "edge_contexts": ("edge-a", "edge-b"),
+        "server_edge": None,
+        "settings": GatewaySettings(),
+    }
+    with pytest.raises(UsageError, match=r"^serverEdge 'central' is neither"):
+        prepare(NO_CLUSTERS, **{**request, "server_edge": "central"})
+    with pytest.raises(UsageError, match=r"^invalid liqoNamespace '': "):
+        prepare(NO_CLUSTERS, **request, liqo_namespace="")

@@ -1,5 +1,5 @@
-"""The command line's traffic policy: flags read as the CR's spec.traffic, `create` annotates the
-selected Services once (and its rollback takes them back), `delete` removes only our marks.
+"""The command line's traffic policy: `create` annotates the selected Services once (and its
+rollback takes them back), `delete` removes only our marks (the flags: test_cli_traffic_flags).
 
 Central is `FakeCentral` (kube.traffic's reads and patches on dictionaries); the lab holds the
 same promises in tests/integration/test_cli_traffic.py.
@@ -21,7 +21,6 @@ from liqoshortcut.core.traffic import TrafficPolicy
 from liqoshortcut.errors import (
     ExitCode,
     RollbackIncomplete,
-    UsageError,
     WorkflowFailed,
     exit_code_for,
 )
@@ -31,14 +30,7 @@ from liqoshortcut.kube.errors import AccessDenied, ApiError, NotFound, Rejected
 from liqoshortcut.kube.resources import SERVICE
 from liqoshortcut.workflow.connect import ConnectRun
 from liqoshortcut.workflow.progress import Phase, ProgressEvent
-from liqoshortcut.workflow.routing import (
-    AUTO_NEEDS_THE_OPERATOR,
-    ServiceRouting,
-    planned,
-    require_imperative,
-    traffic_policy,
-    unroute,
-)
+from liqoshortcut.workflow.routing import ServiceRouting, unroute
 from liqoshortcut.workflow.waiting import Deadline
 from tests.unit.workflow.fake_edges import FakeEdges
 
@@ -55,116 +47,6 @@ OUR_KINDS = ("Namespace", "Configuration", "GatewayServer", "GatewayClient", "Pu
 def a_plan() -> Plan:
     spec = ShortcutSpec.model_validate({"edges": [{"name": "edge-a"}, {"name": "edge-b"}]})
     return plan(spec, FACTS)
-
-
-# ------------------------------------------------------------------------------ flags
-@pytest.mark.parametrize(
-    ("flags", "policy"),
-    [
-        pytest.param((None, None, None, "direct"), TrafficPolicy(), id="no flag selects nothing"),
-        pytest.param(
-            ("all", None, None, "hub"),
-            TrafficPolicy(services="All", path="Hub"),
-            id="all on the hub path",
-        ),
-        pytest.param(
-            (None, "app=web", None, "direct"),
-            TrafficPolicy(services="Selected", service_selector=parse("app=web")),
-            id="a service selector means Selected",
-        ),
-        pytest.param(
-            (None, None, "team in (shop,cart)", "auto"),
-            TrafficPolicy(
-                services="Selected", namespace_selector=parse("team in (shop,cart)"), path="Auto"
-            ),
-            id="a namespace selector means Selected",
-        ),
-        pytest.param(
-            (None, "tier!=db,!legacy", "team=shop", "direct"),
-            TrafficPolicy(
-                services="Selected",
-                service_selector=parse("tier!=db,!legacy"),
-                namespace_selector=parse("team=shop"),
-            ),
-            id="both selectors must match",
-        ),
-    ],
-)
-def test_the_flags_read_as_the_resources_traffic_policy(
-    flags: tuple[Any, ...], policy: TrafficPolicy
-) -> None:
-    assert traffic_policy(*flags) == policy
-
-
-@pytest.mark.parametrize(
-    ("flags", "says"),
-    [
-        pytest.param(
-            ("all", "app=web", None),
-            "--services all selects every Service and cannot go with --service-selector: "
-            "drop --services to select by it",
-            id="all with a selector",
-        ),
-        pytest.param(
-            ("none", None, "team=shop"),
-            "--services none selects no Service and cannot go with --namespace-selector",
-            id="none with a selector",
-        ),
-        pytest.param(
-            (None, "app in ()", None),
-            "invalid --service-selector: 'app in ()': in needs at least one value",
-            id="an empty set",
-        ),
-        pytest.param(
-            (None, None, "team shop"),
-            "invalid --namespace-selector: 'team shop' is no selector requirement",
-            id="not a requirement",
-        ),
-        pytest.param(
-            (None, "app=-web-", None),
-            "invalid --service-selector: ",
-            id="a value kubernetes refuses",
-        ),
-        pytest.param(
-            (None, " ", None),
-            "--service-selector is empty: give labels such as app=web",
-            id="an empty selector",
-        ),
-    ],
-)
-def test_a_bad_selector_or_combination_is_a_usage_error_naming_the_flag(
-    flags: tuple[str | None, str | None, str | None], says: str
-) -> None:
-    services, service_selector, namespace_selector = flags
-    with pytest.raises(UsageError) as raised:
-        traffic_policy(services, service_selector, namespace_selector, "direct")
-    assert str(raised.value).startswith(says)
-    assert "\n" not in str(raised.value)
-
-
-def test_path_auto_is_refused_on_the_imperative_path_naming_the_way_out() -> None:
-    with pytest.raises(UsageError) as raised:
-        require_imperative(TrafficPolicy(services="All", path="Auto"))
-    assert str(raised.value) == AUTO_NEEDS_THE_OPERATOR
-    require_imperative(TrafficPolicy(services="All", path="Hub"))  # the rest is allowed
-
-
-@pytest.mark.parametrize(
-    ("policy", "wait", "says"),
-    [
-        (TrafficPolicy(), True, None),
-        (EVERY, True, "then, on central: annotate every offloaded Service"),
-        (EVERY, False, "no Service is routed (--no-wait)"),
-        (TrafficPolicy(services="All", path="Hub"), True, "stay on the hub path"),
-        (TrafficPolicy(services="All", path="Auto"), True, "the operator routes"),
-    ],
-    ids=["nothing selected", "direct", "no wait", "hub", "auto"],
-)
-def test_the_dry_run_says_what_the_run_would_do_with_services(
-    policy: TrafficPolicy, wait: bool, says: str | None
-) -> None:
-    said = planned(policy, wait)
-    assert said is None if says is None else says in (said or "")
 
 
 # ---------------------------------------------------------------------- routing on central
@@ -260,7 +142,7 @@ def test_a_selector_routes_only_the_services_it_matches(monkeypatch: pytest.Monk
     central = FakeCentral(
         monkeypatch, web=FakeService(labels={"app": "web"}), db=FakeService(labels={"app": "db"})
     )
-    policy = traffic_policy(None, "app=web", None, "direct")
+    policy = TrafficPolicy(services="Selected", service_selector=parse("app=web"))
     assert routing(central, policy).run() == [("shop", "web")]
     assert central.annotations("db") == {}
 
@@ -289,7 +171,7 @@ def test_a_rerun_patches_nothing_and_takes_back_what_it_no_longer_selects(
         web=FakeService(labels={"app": "web"}, annotations=dict(OURS)),
         db=FakeService(labels={"app": "db"}, annotations=dict(OURS)),
     )
-    policy = traffic_policy(None, "app=web", None, "direct")
+    policy = TrafficPolicy(services="Selected", service_selector=parse("app=web"))
     assert routing(central, policy).run() == [("shop", "web")]
     assert [change.service for change in central.patches] == [("shop", "db")]
     assert central.annotations("db") == {}
@@ -324,7 +206,7 @@ def test_central_refusing_the_reads_is_a_precondition_before_any_change(
     with pytest.raises(AccessDenied) as raised:
         routing(central).check()
     assert "routing Services needs the rights to list Services" in str(raised.value)
-    assert "leave out --services" in str(raised.value)
+    assert "or make the shortcut without routing Services" in str(raised.value)
 
 
 # --------------------------------------------------------------------- with the connect run
