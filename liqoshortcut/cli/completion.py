@@ -6,7 +6,7 @@ Two ways in:
   executable `kubectl_complete-X` found on PATH with the words after `kubectl X` (the last one being
   the word under the cursor, possibly empty), and reads back candidates one per line, optionally
   `candidate<TAB>description`, then a `:<directive>` line, as cobra's hidden `__complete` command
-  prints them. `kubectl_complete` is that executable (a console script of this package).
+  prints them. `cli.kubectl_complete` is that executable (a console script of this package).
 - `kubectl-shortcut <TAB>`: the scripts `completion SHELL` prints (checked in under completions/)
   call back into `kubectl-shortcut` with `_KUBECTL_SHORTCUT_COMPLETE` set, which typer answers.
 
@@ -17,15 +17,12 @@ has a `completion` command instead, so this module registers them.
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer._completion_classes import BashComplete, completion_init
+from typer._completion_classes import completion_init
 from typer._completion_shared import get_completion_script
 
 from liqoshortcut.cli.environment import environment
@@ -68,39 +65,3 @@ def write_completion_scripts(directory: Path) -> list[Path]:
     for shell, path in zip(Shell, paths, strict=True):
         path.write_text(completion_script(shell) + "\n")
     return paths
-
-
-def kubectl_candidates(words: Sequence[str]) -> str:
-    """What `kubectl_complete-shortcut WORDS...` prints: cobra's `__complete` output format."""
-    from liqoshortcut.cli.app import PROG_NAME, root_command
-
-    *args, incomplete = words or [""]
-    # Any shell class will do: get_completions, the only method used, is shell-neutral.
-    completer = BashComplete(root_command(), {}, PROG_NAME, COMPLETE_VAR)
-    lines = [
-        f"{item.value}\t{item.help.splitlines()[0]}" if item.help else str(item.value)
-        for item in completer.get_completions(args, incomplete)
-    ]
-    return "".join(f"{line}\n" for line in [*lines, f":{NO_FILE_COMPLETION}"])
-
-
-def kubectl_complete() -> None:
-    """Entry point of `kubectl_complete-shortcut`, which kubectl runs to complete the plugin.
-
-    Its streams are treated as `kubectl-shortcut`'s are: a closed or full stdout ends in one line
-    and exit 5, not a traceback.
-    """
-    from liqoshortcut.cli.app import flushed
-    from liqoshortcut.cli.environment import Environment
-    from liqoshortcut.cli.output import emit
-    from liqoshortcut.errors import ExitCode, Unreported
-
-    env = Environment.from_process()
-    code = ExitCode.SUCCESS
-    try:
-        emit(env, kubectl_candidates(sys.argv[1:]))
-    except Unreported as refused:
-        with contextlib.suppress(OSError, ValueError):
-            env.stderr.write(f"error: {refused}\n")
-        code = ExitCode.UNREPORTED
-    sys.exit(flushed(env, code))

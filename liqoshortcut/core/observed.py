@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from liqoshortcut.core import durations
+from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.status import ConditionType
 
 if TYPE_CHECKING:
@@ -35,15 +36,6 @@ PATH_THROUGH_HUB: Final = "Hub"
 TRAFFIC_KEYS: Final = ("path", "routedServices", "traffic")
 # The reason of a pass that stopped at a wait still within the shortcut's timeout: no error.
 PROGRESSING: Final = "Progressing"
-
-
-@dataclass(frozen=True)
-class ConnectionSeen:
-    """An edge's Liqo Connection to the other edge, as read; None fields were absent."""
-
-    state: str | None
-    latency: str | None = None
-    latency_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -287,18 +279,13 @@ def _connection(seen: ConnectionSeen, old: Mapping[str, Any] | None) -> dict[str
 
 
 def _moved(recorded: str | None, seen: str | None) -> bool:
-    before, after = latency_seconds(recorded), latency_seconds(seen)
+    before, after = durations.seconds(recorded), durations.seconds(seen)
     if before is None or after is None:
         return before != after
     low, high = sorted((before, after))
     if high - low <= LATENCY_NOISE_SECONDS:
         return False
     return low == 0 or high / low > LATENCY_CHANGE
-
-
-def latency_seconds(value: str | None) -> float | None:
-    """Liqo's latency text (``412μs``, ``3ms``, ``N/A``) in seconds; None if it is no duration."""
-    return durations.seconds(value)
 
 
 def _stamp(now: datetime) -> str:

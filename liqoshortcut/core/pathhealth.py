@@ -22,7 +22,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from liqoshortcut.core.observed import ConnectionSeen, latency_seconds
+from liqoshortcut.core.connection import ConnectionSeen
+from liqoshortcut.core.durations import seconds as latency_seconds
 from liqoshortcut.core.traffic import PathMode
 
 CLEARLY_FASTER: Final = 0.8  # Auto: direct is clearly faster below 80% of the hub's latency

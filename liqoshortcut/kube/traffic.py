@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, Final
 
+from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL
-from liqoshortcut.core.observed import ConnectionSeen
 from liqoshortcut.core.routing import Change, ServiceView
 from liqoshortcut.kube import liqo
 from liqoshortcut.kube.clients import Cluster

@@ -23,25 +23,21 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.model import ShortcutSpec
 from liqoshortcut.core.observed import (
     PROGRESSING,
-    ConnectionSeen,
     EdgeSeen,
     Failure,
     Observation,
 )
 from liqoshortcut.core.plan import Outputs, Side
 from liqoshortcut.core.schema import usage_error
-from liqoshortcut.errors import (
-    ShortcutError,
-)
+from liqoshortcut.errors import ShortcutError
 from liqoshortcut.kube import discovery, liqo
 from liqoshortcut.kube.clients import Cluster, connect
 from liqoshortcut.kube.credentials import edge_context
-from liqoshortcut.kube.errors import (
-    LiqoMissing,
-)
+from liqoshortcut.kube.errors import LiqoMissing
 from liqoshortcut.kube.kubeconfig import ResolvedContext
 from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
 from liqoshortcut.operator.classify import INVALID_SPEC, classify, edge_names, waited
@@ -54,7 +50,6 @@ from liqoshortcut.workflow.preflight import READ_AFRESH, Located, Preflight, che
 from liqoshortcut.workflow.progress import Reporter
 from liqoshortcut.workflow.waiting import Deadline, WaitTimedOut
 
-Clock = Callable[[], datetime]
 # Edge clients kept between passes: building one costs a TLS context and temporary files for
 # certificate data, and a steady operator would otherwise build two per shortcut per resync.
 CLIENT_CACHE_SIZE: Final = 256

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from liqoshortcut.core.observed import ConnectionSeen, status_patch, traffic_status, transitions
+from liqoshortcut.core.connection import ConnectionSeen
+from liqoshortcut.core.observed import status_patch, traffic_status, transitions
 from liqoshortcut.core.pathhealth import HealthSettings, PathState, PathTracker, Sample
 from liqoshortcut.core.plan import Side
 from liqoshortcut.core.routing import (

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL
-from liqoshortcut.core.observed import ConnectionSeen
 from liqoshortcut.core.plan import Plan, Side
 from liqoshortcut.kube import liqo, traffic
 from liqoshortcut.kube.clients import Cluster

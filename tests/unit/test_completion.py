@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from liqoshortcut.cli.completion import Shell, kubectl_candidates, write_completion_scripts
+from liqoshortcut.cli.completion import Shell, write_completion_scripts
+from liqoshortcut.cli.kubectl_complete import kubectl_candidates
 from tests.unit.cli_runner import run_cli
 
 COMMITTED = Path(__file__).parents[2] / "completions"

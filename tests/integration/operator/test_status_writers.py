@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from lab.cluster import kubeconfig_path
+from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.observed import (
-    ConnectionSeen,
     EdgeSeen,
     Observation,
     status_for,

@@ -20,7 +20,7 @@ from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api, CustomObjectsApi
 from lab import workloads
 from lab.cluster import Lab, context_kubeconfig, kubeconfig_path
 from lab.faults import clear_faults, set_faults
-from liqoshortcut.core.observed import latency_seconds
+from liqoshortcut.core.durations import seconds as latency_seconds
 from liqoshortcut.core.routing import ROUTED_BY, USE_DIRECT_CONNECTIONS
 from liqoshortcut.kube import traffic
 from liqoshortcut.kube.clients import connect

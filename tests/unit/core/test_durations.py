@@ -31,3 +31,12 @@ def test_go_durations_read_as_seconds(text: str, expected: float) -> None:
 )
 def test_what_go_would_not_parse_is_no_duration(text: str | None) -> None:
     assert seconds(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("412μs", 412e-6), ("412µs", 412e-6), ("3ms", 3e-3), ("1.5s", 1.5), ("N/A", None), ("", None)],
+)
+def test_liqo_latencies_read_as_seconds(text: str, expected: float | None) -> None:
+    """As Liqo's gateway writes a Connection's status.latency.value."""
+    assert seconds(text) == (pytest.approx(expected) if expected is not None else None)

@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 
+from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.observed import (
-    ConnectionSeen,
     EdgeSeen,
     Failure,
     Observation,
     Transition,
-    latency_seconds,
     status_for,
     status_patch,
     traffic_status,
@@ -139,14 +138,6 @@ def test_recovery_clears_the_last_error_in_the_patch() -> None:
     patch = status_patch(failed, recovered)
     assert patch["lastError"] is None
     assert patch["observedGeneration"] == 1
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("412μs", 412e-6), ("412µs", 412e-6), ("3ms", 3e-3), ("1.5s", 1.5), ("N/A", None), ("", None)],
-)
-def test_liqo_latencies_read_as_seconds(text: str, seconds: float | None) -> None:
-    assert latency_seconds(text) == (pytest.approx(seconds) if seconds is not None else None)
 
 
 ALL = TrafficPolicy(services="All")

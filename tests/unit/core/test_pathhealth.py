@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from liqoshortcut.core.observed import ConnectionSeen
+from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.pathhealth import HealthSettings, HubWhy, PathTracker, Sample
 
 START = datetime(2026, 12, 2, 3, 0, 0, tzinfo=UTC)
