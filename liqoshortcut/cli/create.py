@@ -130,6 +130,7 @@ def create(
     from liqoshortcut.core.explain import remapped
     from liqoshortcut.core.gateway import GatewaySettings
     from liqoshortcut.core.schema import usage_error
+    from liqoshortcut.core.traffic import PathMode, ServiceSelection
     from liqoshortcut.kube.clients import connector
     from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.create import create as create_shortcut
@@ -199,7 +200,7 @@ def create(
     state = "connected" if wait else "created (not waiting for the Connections)"
     if created.routed is not None:
         state += f"; Services routed over it: {', '.join(routed) if routed else 'none'}"
-    elif policy.services != "None" and policy.path == "Hub":
+    elif policy.services != ServiceSelection.NONE and policy.path == PathMode.HUB:
         state += "; the selected Services stay on the hub path (--path hub)"
     done = f"shortcut {plan.shortcut} {state}"
     # Where Liqo remapped the other edge's pods, a client dials them under other addresses.

@@ -9,7 +9,7 @@ from typing import Final
 
 from liqoshortcut.core.routing import USE_DIRECT_CONNECTIONS
 from liqoshortcut.core.selectors import SelectorSyntaxError, parse
-from liqoshortcut.core.traffic import LabelSelector, TrafficPolicy
+from liqoshortcut.core.traffic import LabelSelector, PathMode, ServiceSelection, TrafficPolicy
 from liqoshortcut.errors import UsageError
 from liqoshortcut.workflow.routing import describe
 
@@ -67,19 +67,19 @@ def _selector(flag: str, text: str) -> LabelSelector:
 
 def require_imperative(policy: TrafficPolicy) -> None:
     """Refuse what only the operator can do, before anything is changed."""
-    if policy.path == "Auto":
+    if policy.path == PathMode.AUTO:
         raise UsageError(AUTO_NEEDS_THE_OPERATOR)
 
 
 def planned(policy: TrafficPolicy, wait: bool) -> str | None:
     """What a run of ``create`` would do with central's Services, for the dry run's steps
     (None when the policy selects no Service)."""
-    if policy.services == "None":
+    if policy.services == ServiceSelection.NONE:
         return None
     selected = describe(policy)
-    if policy.path == "Hub":
+    if policy.path == PathMode.HUB:
         return f"{selected} stay on the hub path (--path hub): no Service is annotated"
-    if policy.path == "Auto":
+    if policy.path == PathMode.AUTO:
         return (
             f"the operator routes {selected} over the faster path (--path auto): apply the "
             "VirtualNodeShortcut, create alone refuses it"

@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Literal
+from typing import Any
 
 from liqoshortcut.core.record import ShortcutRecord
 from liqoshortcut.core.routing import (
@@ -25,8 +25,7 @@ from liqoshortcut.core.routing import (
     ShortcutView,
     decide,
 )
-
-Path = Literal["Direct", "Hub"]
+from liqoshortcut.core.traffic import Path
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class Explanation:
     def as_dict(self) -> dict[str, Any]:
         return {
             "service": {"namespace": self.service[0], "name": self.service[1]},
-            "path": self.path,
+            "path": str(self.path),
             "reason": str(self.decision.reason),
             "why": self.why,
             "details": list(self.details),
@@ -67,7 +66,7 @@ def explain(
     reaches the other's pods at over them."""
     decision = decide(service, shortcuts)
     annotation = service.annotations.get(USE_DIRECT_CONNECTIONS)
-    path: Path = "Direct" if annotation == "true" else "Hub"
+    path = Path.DIRECT if annotation == "true" else Path.HUB
     details = [_annotation(service), _endpoints(service)]
     details += [f"shortcut {key}: {health.get(key, 'not found')}" for key in decision.shortcuts]
     details += _overlaps(sorted(service.endpoint_edges), pod_cidrs)
@@ -76,7 +75,7 @@ def explain(
             details += [f"addresses: {line}" for line, _ in addresses(record, pod_cidrs)]
     if service.foreign:
         why = f"{USE_DIRECT_CONNECTIONS} was set by someone else, and Liqo follows it"
-    elif path == "Direct":
+    elif path is Path.DIRECT:
         why = f"routed over {', '.join(_marked_by(service))}"
         if not decision.routed:
             details.append(
@@ -206,7 +205,7 @@ def switches(events: Iterable[Mapping[str, Any]], last: int = 5) -> list[Switch]
             continue
         state, _, rest = message.removeprefix(SWITCH_PREFIX).partition(": ")
         when = str(event.get("lastTimestamp") or event.get("eventTime") or "")
-        to: Path = "Direct" if state == "True" else "Hub"
+        to = Path.DIRECT if state == "True" else Path.HUB
         found.append(Switch(when, to, str(event.get("reason") or ""), rest))
     return sorted(found, key=lambda s: s.time)[-last:]
 
@@ -226,13 +225,14 @@ def report(resource: Mapping[str, Any], past: Sequence[Switch]) -> dict[str, Any
             {"name": e.get("name"), "role": e.get("role"), **(e.get("connection") or {})}
             for e in status.get("edges") or []
         ],
-        "path": status.get("path") or "Hub",
+        "path": str(status.get("path") or Path.HUB),
         "traffic": status.get("traffic") or {},
         "routedServices": [
             f"{s.get('namespace')}/{s.get('name')}" for s in status.get("routedServices") or []
         ],
         "switches": [
-            {"time": s.time, "to": s.to, "reason": s.reason, "message": s.message} for s in past
+            {"time": s.time, "to": str(s.to), "reason": s.reason, "message": s.message}
+            for s in past
         ],
     }
 

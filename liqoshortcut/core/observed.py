@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from liqoshortcut.core import durations
 from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.status import ConditionType
+from liqoshortcut.core.traffic import Path, ServiceSelection
 
 if TYPE_CHECKING:
     from liqoshortcut.core.pathhealth import PathState
@@ -31,7 +32,6 @@ TriState = Literal["True", "False", "Unknown"]
 # a status write only when it is both more than twofold and more than a millisecond.
 LATENCY_CHANGE: Final = 2.0
 LATENCY_NOISE_SECONDS: Final = 0.001
-PATH_THROUGH_HUB: Final = "Hub"
 # What the traffic router owns in the status; a reconcile pass keeps them as they are.
 TRAFFIC_KEYS: Final = ("path", "routedServices", "traffic")
 # The reason of a pass that stopped at a wait still within the shortcut's timeout: no error.
@@ -85,7 +85,7 @@ def status_for(observed: Observation, previous: Mapping[str, Any] | None, now: d
     ]
     if ConditionType.DIRECT_PATH_ACTIVE in old_conditions:  # the router's word
         conditions.append(old_conditions[ConditionType.DIRECT_PATH_ACTIVE])
-    status: Status = {"conditions": conditions, "path": PATH_THROUGH_HUB}
+    status: Status = {"conditions": conditions, "path": Path.HUB}
     status.update({key: previous[key] for key in TRAFFIC_KEYS if key in previous})
     generation = (
         observed.generation if observed.failure is None else previous.get("observedGeneration")
@@ -137,7 +137,7 @@ def traffic_status(
             "ProviderRefuses",
             f"{', '.join(sorted(refusing))} runs Liqo with denyDirectConnections",
         )
-    elif policy.services == "None":
+    elif policy.services == ServiceSelection.NONE:
         active = ("False", "NoServiceSelected", "traffic.services is None: no Service uses it")
     elif state.direct:
         active = ("False", "NoServiceRouted", "no selected Service has endpoints on both edges")
@@ -156,7 +156,7 @@ def traffic_status(
         *(c for c in previous.get("conditions") or [] if c.get("type") != condition["type"]),
         condition,
     ]
-    status["path"] = "Direct" if routed else PATH_THROUGH_HUB
+    status["path"] = Path.DIRECT if routed else Path.HUB
     status["routedServices"] = [{"namespace": ns, "name": name} for ns, name in routed]
     status["traffic"] = traffic
     return status

@@ -24,7 +24,7 @@ from typing import Final
 
 from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.durations import seconds as latency_seconds
-from liqoshortcut.core.traffic import PathMode
+from liqoshortcut.core.traffic import Path, PathMode
 
 CLEARLY_FASTER: Final = 0.8  # Auto: direct is clearly faster below 80% of the hub's latency
 
@@ -69,8 +69,8 @@ class PathState:
     hub_latency: float | None
 
     @property
-    def path(self) -> str:
-        return "Direct" if self.direct else "Hub"
+    def path(self) -> Path:
+        return Path.DIRECT if self.direct else Path.HUB
 
 
 @dataclass
@@ -118,7 +118,7 @@ class PathTracker:
         direct_latency = _worst([c.latency if c else None for c in sample.direct])
         hub_latency = _sum([c.latency if c else None for c in sample.hub])
         self._healthy_run = self._healthy_run + 1 if healthy else 0
-        if self.mode == "Hub":
+        if self.mode == PathMode.HUB:
             self.direct = False
             return self._state(
                 HubWhy.POLICY, "traffic.path is Hub", healthy, direct_latency, hub_latency
@@ -136,7 +136,7 @@ class PathTracker:
                 direct_latency,
                 hub_latency,
             )
-        if self.mode == "Direct":
+        if self.mode == PathMode.DIRECT:
             self.direct = True
             return self._state(None, "healthy", healthy, direct_latency, hub_latency)
         return self._auto(healthy, direct_latency, hub_latency)

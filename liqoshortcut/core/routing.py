@@ -22,7 +22,7 @@ from itertools import combinations
 from typing import Any, Final
 
 from liqoshortcut.core.selectors import matches, selection
-from liqoshortcut.core.traffic import TrafficPolicy
+from liqoshortcut.core.traffic import Path, ServiceSelection, TrafficPolicy
 
 USE_DIRECT_CONNECTIONS: Final = "liqo.io/use-direct-connections"  # pkg/consts/replication.go
 ROUTED_BY: Final = "shortcut.liqo.io/routed-by"  # our mark: the shortcuts that route it
@@ -100,7 +100,7 @@ def view_of(resource: Mapping[str, Any]) -> ShortcutView | None:
         key=f"{metadata.get('namespace')}/{metadata.get('name')}",
         edges=edges,
         policy=policy,
-        direct=traffic.get("choice") == "Direct",
+        direct=traffic.get("choice") == Path.DIRECT,
         hub_reason=str(traffic.get("reason") or "its health has not been checked yet"),
         refusing=frozenset(traffic.get("refusing") or ()),
     )
@@ -117,11 +117,11 @@ class Decision:
 
 def selects(policy: TrafficPolicy, service: ServiceView) -> bool:
     match policy.services:
-        case "None":
+        case ServiceSelection.NONE:
             return False
-        case "All":
+        case ServiceSelection.ALL:
             return True
-        case "Selected":
+        case ServiceSelection.SELECTED:
             return matches(policy.namespace_selector, service.namespace_labels) and matches(
                 policy.service_selector, service.labels
             )
@@ -178,7 +178,7 @@ def decide(service: ServiceView, shortcuts: Iterable[ShortcutView]) -> Decision:
 
 def _unselected(view: ShortcutView) -> str:
     policy = view.policy
-    if policy.services == "None":
+    if policy.services == ServiceSelection.NONE:
         return f"shortcut {view.key} selects no Service (traffic.services None)"
     selectors = selection(policy, "namespaceSelector", "serviceSelector")
     return f"shortcut {view.key} selects by {selectors}, which it does not match"

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liqoshortcut.core.model import CLUSTER_ID_PATTERN, MAX_EDGE_NAME_LENGTH
 from liqoshortcut.core.schema import DNS_LABEL_PATTERN
+from liqoshortcut.core.traffic import Path, PathMode
 
 # metav1.Condition's own bounds and patterns (k8s.io/apimachinery/pkg/apis/meta/v1/types.go).
 CONDITION_TYPE_PATTERN = (
@@ -93,8 +94,8 @@ class ServiceRef(StatusModel):
 class TrafficStatus(StatusModel):
     """The path decision of the shortcut's traffic policy and the figures behind it."""
 
-    mode: Literal["Direct", "Hub", "Auto"] | None = Field(None, description="spec.traffic.path.")
-    choice: Literal["Direct", "Hub"] | None = Field(
+    mode: PathMode | None = Field(None, description="spec.traffic.path.")
+    choice: Path | None = Field(
         None,
         description="The path chosen: Direct only while healthy (and, with Auto, faster).",
     )
@@ -128,7 +129,7 @@ class ShortcutStatus(StatusModel):
         None,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
     )
-    path: Literal["Direct", "Hub"] | None = Field(
+    path: Path | None = Field(
         None, description="Where the selected Services' traffic goes now: Direct or through Hub."
     )
     routed_services: tuple[ServiceRef, ...] | None = Field(

@@ -8,18 +8,37 @@ is healthy, unless the path says Hub (connected, unused) or Auto (whichever meas
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
 from liqoshortcut.core.schema import LABEL_VALUE_PATTERN, SpecModel, field_error, rule, validations
 
-# None: no Service; All: every offloaded Service of central with endpoints on both edges;
-# Selected: those of them matching namespaceSelector and serviceSelector.
-ServiceSelection = Literal["None", "All", "Selected"]
-# Direct: over the shortcut while it is healthy, else through central; Hub: always through
-# central (connected, not used); Auto: whichever path measures faster.
-PathMode = Literal["Direct", "Hub", "Auto"]
+
+class ServiceSelection(StrEnum):
+    """spec.traffic.services."""
+
+    NONE = "None"  # no Service
+    ALL = "All"  # every offloaded Service of central with endpoints on both edges
+    SELECTED = "Selected"  # those of them matching namespaceSelector and serviceSelector
+
+
+class PathMode(StrEnum):
+    """spec.traffic.path: how the selected Services' path is chosen."""
+
+    DIRECT = "Direct"  # over the shortcut while it is healthy, else through central
+    HUB = "Hub"  # always through central (connected, not used)
+    AUTO = "Auto"  # whichever path measures faster
+
+
+class Path(StrEnum):
+    """Where the selected Services' traffic goes now: what a mode chose (status.path)."""
+
+    DIRECT = "Direct"
+    HUB = "Hub"
+
+
 SelectorOperator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
 
 MAX_LABEL_KEY_LENGTH = 317  # a DNS subdomain prefix (253), "/", a name (63)
@@ -83,7 +102,7 @@ class TrafficPolicy(SpecModel):
     )
 
     services: ServiceSelection = Field(
-        "None",
+        ServiceSelection.NONE,
         description=(
             "Which of central's offloaded Services with endpoints on both edges use the "
             "shortcut: None, All, or Selected (by namespaceSelector and serviceSelector)."
@@ -100,7 +119,7 @@ class TrafficPolicy(SpecModel):
         description="With Selected: the labels of the Services that may use the shortcut.",
     )
     path: PathMode = Field(
-        "Direct",
+        PathMode.DIRECT,
         description=(
             "Direct: over the shortcut while it is healthy, else through central; Hub: always "
             "through central; Auto: whichever path measures faster."
@@ -110,8 +129,8 @@ class TrafficPolicy(SpecModel):
     @model_validator(mode="after")
     def _selectors_go_with_selected(self) -> TrafficPolicy:
         has_selector = self.namespace_selector is not None or self.service_selector is not None
-        if self.services == "Selected" and not has_selector:
+        if self.services == ServiceSelection.SELECTED and not has_selector:
             raise field_error("services", "services", SELECTED_NEEDS_A_SELECTOR)
-        if self.services != "Selected" and has_selector:
+        if self.services != ServiceSelection.SELECTED and has_selector:
             raise field_error("services", "services", SELECTORS_NEED_SELECTED)
         return self

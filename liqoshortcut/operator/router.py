@@ -34,7 +34,7 @@ from liqoshortcut.core.routing import (
     routed_by,
     view_of,
 )
-from liqoshortcut.core.traffic import TrafficPolicy
+from liqoshortcut.core.traffic import Path, TrafficPolicy
 from liqoshortcut.errors import ShortcutError
 from liqoshortcut.kube import events, liqo, traffic
 from liqoshortcut.kube.clients import Cluster
@@ -101,7 +101,7 @@ class Router:
             key=f"{metadata['namespace']}/{metadata['name']}",
             preflight=preflight,
             policy=policy,
-            tracker=PathTracker(policy.path, self.settings, direct=was_direct == "Direct"),
+            tracker=PathTracker(policy.path, self.settings, direct=was_direct == Path.DIRECT),
             # read outside the lock: requests to both edges
             refusing=refusing_edges(preflight.plan, preflight.edges, preflight.spec.liqo_namespace),
         )

@@ -27,7 +27,7 @@ from liqoshortcut.core.plan import (
     refuse_same_cluster,
 )
 from liqoshortcut.core.schema import usage_error
-from liqoshortcut.core.traffic import TrafficPolicy
+from liqoshortcut.core.traffic import PathMode, ServiceSelection, TrafficPolicy
 from liqoshortcut.core.words import shown
 from liqoshortcut.errors import PreconditionFailed, UsageError
 from liqoshortcut.kube import discovery
@@ -362,7 +362,7 @@ def _require_direct_path_liqo(cluster: str, version: LiqoVersion) -> None:
 
 def _routes_services(policy: TrafficPolicy) -> bool:
     """Whether the shortcut may put Services on the direct path (now, or later for Auto)."""
-    return policy.services != "None" and policy.path != "Hub"
+    return policy.services != ServiceSelection.NONE and policy.path != PathMode.HUB
 
 
 def _refuse_remapped_by_central(edges: list[Edge]) -> None:

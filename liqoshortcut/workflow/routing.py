@@ -32,7 +32,7 @@ from liqoshortcut.core.routing import (
     selects,
 )
 from liqoshortcut.core.selectors import selection
-from liqoshortcut.core.traffic import TrafficPolicy
+from liqoshortcut.core.traffic import PathMode, ServiceSelection, TrafficPolicy
 from liqoshortcut.errors import ShortcutError, stopped_midway
 from liqoshortcut.kube import liqo, traffic
 from liqoshortcut.kube.clients import Cluster
@@ -49,15 +49,15 @@ from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
 
 def routes(policy: TrafficPolicy) -> bool:
     """Whether `create` annotates Services for ``policy``: some selected, on the Direct path."""
-    return policy.services != "None" and policy.path == "Direct"
+    return policy.services != ServiceSelection.NONE and policy.path == PathMode.DIRECT
 
 
 def describe(policy: TrafficPolicy) -> str:
     """Which Services the policy selects, for one-line messages."""
     match policy.services:
-        case "None":
+        case ServiceSelection.NONE:
             return "no Service"
-        case "All":
+        case ServiceSelection.ALL:
             return "every offloaded Service with endpoints on both edges"
     selected = selection(policy, "in namespaces", "labelled")
     return f"the offloaded Services with endpoints on both edges {selected}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import yaml
+
 from liqoshortcut.core.explain import (
     explain,
     remapped,
@@ -173,3 +175,13 @@ def test_each_edge_is_told_where_it_reaches_the_others_pods_over_a_shortcut() ->
     ]
     assert remapped(ab, CIDRS) == []
     assert len(remapped(ac, CIDRS)) == 2
+
+
+def test_what_explain_and_status_print_is_plain_data_for_yaml() -> None:
+    """`-o yaml` dumps with yaml.safe_dump, which knows no enum: paths go out as strings."""
+    told = explain(svc("edge-a", "edge-b", annotations=OURS), [AB], {}, CIDRS).as_dict()
+    event = {"message": "DirectPathActive is True: routed", "lastTimestamp": "2026-12-02T03:00Z"}
+    shown = report({"metadata": RESOURCE["metadata"]}, switches([event]))
+    assert yaml.safe_load(yaml.safe_dump(told))["path"] == "Direct"
+    reread = yaml.safe_load(yaml.safe_dump(shown))
+    assert (reread["path"], reread["switches"][0]["to"]) == ("Hub", "Direct")
