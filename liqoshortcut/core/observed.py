@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from liqoshortcut.core import durations
 from liqoshortcut.core.connection import ConnectionSeen
+from liqoshortcut.core.reasons import ConditionReason, HubWhy
 from liqoshortcut.core.status import ConditionType
 from liqoshortcut.core.traffic import Path, ServiceSelection
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 Status = dict[str, Any]
 TriState = Literal["True", "False", "Unknown"]
+# A condition's status, reason and message.
+Said = tuple[TriState, ConditionReason | HubWhy, str]
 
 # Liqo's tunnels answer in 0.1-10 ms and jitter from one sample to the next: a move is news worth
 # a status write only when it is both more than twofold and more than a millisecond.
@@ -35,7 +38,6 @@ LATENCY_NOISE_SECONDS: Final = 0.001
 # What the traffic router owns in the status; a reconcile pass keeps them as they are.
 TRAFFIC_KEYS: Final = ("path", "routedServices", "traffic")
 # The reason of a pass that stopped at a wait still within the shortcut's timeout: no error.
-PROGRESSING: Final = "Progressing"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class EdgeSeen:
 class Failure:
     """Why a pass did not converge: a CamelCase reason and one line naming the fix."""
 
-    reason: str
+    reason: ConditionReason
     message: str
     credentials: bool = False  # the edges' Secrets are at fault: CredentialsValid is False
 
@@ -97,7 +99,7 @@ def status_for(observed: Observation, previous: Mapping[str, Any] | None, now: d
         status["edges"] = [_edge(edge, old_edges.get(edge.name)) for edge in observed.edges]
     elif previous.get("edges"):
         status["edges"] = previous["edges"]  # not reached this time: the last word stands
-    if observed.failure is not None and observed.failure.reason != PROGRESSING:
+    if observed.failure is not None and observed.failure.reason != ConditionReason.PROGRESSING:
         status["lastError"] = observed.failure.message
     return status
 
@@ -126,23 +128,32 @@ def traffic_status(
             shown = f"{seconds * 1000:.3g}ms"
             traffic[key] = old_traffic[key] if not _moved(old_traffic.get(key), shown) else shown
     if routed:
-        active: tuple[TriState, str, str] = (
+        active: Said = (
             "True",
-            "Routed",
+            ConditionReason.ROUTED,
             f"{len(routed)} Service(s) take the shortcut between the edges",
         )
     elif refusing:
         active = (
             "False",
-            "ProviderRefuses",
+            ConditionReason.PROVIDER_REFUSES,
             f"{', '.join(sorted(refusing))} runs Liqo with denyDirectConnections",
         )
     elif policy.services == ServiceSelection.NONE:
-        active = ("False", "NoServiceSelected", "traffic.services is None: no Service uses it")
+        active = (
+            "False",
+            ConditionReason.NO_SERVICE_SELECTED,
+            "traffic.services is None: no Service uses it",
+        )
     elif state.direct:
-        active = ("False", "NoServiceRouted", "no selected Service has endpoints on both edges")
+        active = (
+            "False",
+            ConditionReason.NO_SERVICE_ROUTED,
+            "no selected Service has endpoints on both edges",
+        )
     else:
-        active = ("False", str(state.why), state.message)
+        assert state.why is not None  # not direct: the tracker says why
+        active = ("False", state.why, state.message)
     old_conditions = {c.get("type"): c for c in previous.get("conditions") or []}
     condition = _condition(
         ConditionType.DIRECT_PATH_ACTIVE,
@@ -194,19 +205,27 @@ def transitions(previous: Mapping[str, Any] | None, status: Status) -> list[Tran
     ]
 
 
-def _conditions(observed: Observation) -> dict[str, tuple[TriState, str, str]]:
+def _conditions(observed: Observation) -> dict[str, Said]:
     failure = observed.failure
     if failure is not None and failure.credentials:
-        credentials: tuple[TriState, str, str] = ("False", failure.reason, failure.message)
+        credentials: Said = ("False", failure.reason, failure.message)
     elif observed.credentials_checked:
-        credentials = ("True", "KubeconfigsWork", "both edges accept their Secret's kubeconfig")
+        credentials = (
+            "True",
+            ConditionReason.KUBECONFIGS_WORK,
+            "both edges accept their Secret's kubeconfig",
+        )
     else:
-        credentials = ("Unknown", "NotChecked", "the edges were not reached in this pass")
+        credentials = (
+            "Unknown",
+            ConditionReason.NOT_CHECKED,
+            "the edges were not reached in this pass",
+        )
     connected = _connected(observed)
     if failure is not None:
-        ready: tuple[TriState, str, str] = ("False", failure.reason, failure.message)
+        ready: Said = ("False", failure.reason, failure.message)
     elif connected[0] == "True":
-        ready = ("True", "ShortcutReady", "the edges are connected directly")
+        ready = ("True", ConditionReason.SHORTCUT_READY, "the edges are connected directly")
     else:
         ready = ("False", connected[1], connected[2])
     return {
@@ -216,24 +235,32 @@ def _conditions(observed: Observation) -> dict[str, tuple[TriState, str, str]]:
     }
 
 
-def _connected(observed: Observation) -> tuple[TriState, str, str]:
+def _connected(observed: Observation) -> Said:
     if not observed.edges or any(edge.connection is None for edge in observed.edges):
-        return ("Unknown", "NotObserved", "the Connections were not read in this pass")
+        return (
+            "Unknown",
+            ConditionReason.NOT_OBSERVED,
+            "the Connections were not read in this pass",
+        )
     if observed.connected:
-        return ("True", "BothConnected", "both edges report their Connection Connected")
+        return (
+            "True",
+            ConditionReason.BOTH_CONNECTED,
+            "both edges report their Connection Connected",
+        )
     states = ", ".join(
         f"{edge.name} {(edge.connection.state if edge.connection else None) or 'none yet'}"
         for edge in observed.edges
     )
     failed = any(edge.connection and edge.connection.state == "Error" for edge in observed.edges)
-    reason = "ConnectionError" if failed else "Connecting"
+    reason = ConditionReason.CONNECTION_ERROR if failed else ConditionReason.CONNECTING
     return ("False", reason, f"Liqo Connections: {states}")
 
 
 def _condition(
     kind: str,
     status: TriState,
-    reason: str,
+    reason: ConditionReason | HubWhy,
     message: str,
     generation: int,
     old: Mapping[str, Any] | None,

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Final
 
 from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.durations import seconds as latency_seconds
+from liqoshortcut.core.reasons import HubWhy
 from liqoshortcut.core.traffic import Path, PathMode
 
 CLEARLY_FASTER: Final = 0.8  # Auto: direct is clearly faster below 80% of the hub's latency
@@ -34,16 +34,6 @@ class HealthSettings:
     stale_after: float = 30.0  # seconds without a new latency timestamp: three Liqo refreshes
     healthy_samples: int = 3  # consecutive healthy samples before traffic returns
     faster_samples: int = 3  # Auto: consecutive samples before the path changes
-
-
-class HubWhy(StrEnum):
-    """Why a shortcut's traffic stays on (or went back to) the hub."""
-
-    POLICY = "HubPolicy"
-    UNHEALTHY = "Unhealthy"
-    RECOVERING = "Recovering"
-    HUB_FASTER = "HubFaster"
-    UNMEASURED = "NotMeasured"
 
 
 @dataclass(frozen=True)

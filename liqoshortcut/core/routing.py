@@ -21,6 +21,7 @@ from enum import StrEnum
 from itertools import combinations
 from typing import Any, Final
 
+from liqoshortcut.core.reasons import ConditionReason
 from liqoshortcut.core.selectors import matches, selection
 from liqoshortcut.core.traffic import Path, ServiceSelection, TrafficPolicy
 
@@ -28,7 +29,6 @@ USE_DIRECT_CONNECTIONS: Final = "liqo.io/use-direct-connections"  # pkg/consts/r
 ROUTED_BY: Final = "shortcut.liqo.io/routed-by"  # our mark: the shortcuts that route it
 
 ServiceKey = tuple[str, str]  # (namespace, name)
-CONFLICT: Final = "Conflict"  # the Ready reason of a second shortcut for the same two edges
 
 
 class Reason(StrEnum):
@@ -89,7 +89,11 @@ def view_of(resource: Mapping[str, Any]) -> ShortcutView | None:
     status = resource.get("status") or {}
     ready = {c.get("type"): c for c in status.get("conditions") or []}.get("Ready") or {}
     edges = frozenset(str(e["clusterID"]) for e in status.get("edges") or [] if e.get("clusterID"))
-    if metadata.get("deletionTimestamp") or ready.get("reason") == CONFLICT or len(edges) != 2:
+    if (
+        metadata.get("deletionTimestamp")
+        or ready.get("reason") == ConditionReason.CONFLICT
+        or len(edges) != 2
+    ):
         return None
     traffic = status.get("traffic") or {}
     try:

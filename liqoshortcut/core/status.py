@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from liqoshortcut.core.model import CLUSTER_ID_PATTERN, MAX_EDGE_NAME_LENGTH
+from liqoshortcut.core.reasons import every_reason
 from liqoshortcut.core.schema import DNS_LABEL_PATTERN
 from liqoshortcut.core.traffic import Path, PathMode
 
@@ -49,7 +50,12 @@ class ConditionType(StrEnum):
 class Condition(StatusModel):
     type: str = Field(max_length=316, pattern=CONDITION_TYPE_PATTERN)
     status: Literal["True", "False", "Unknown"]
-    reason: str = Field(min_length=1, max_length=1024, pattern=CONDITION_REASON_PATTERN)
+    reason: str = Field(
+        min_length=1,
+        max_length=1024,
+        pattern=CONDITION_REASON_PATTERN,
+        description=f"Why, in CamelCase: one of {', '.join(every_reason())}.",
+    )
     message: str = Field(max_length=MAX_CONDITION_MESSAGE_LENGTH)
     last_transition_time: datetime = Field(alias="lastTransitionTime")
     observed_generation: int | None = Field(None, alias="observedGeneration", ge=0)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from liqoshortcut.core.observed import PROGRESSING, Failure
-from liqoshortcut.core.routing import CONFLICT
+from liqoshortcut.core.observed import Failure
+from liqoshortcut.core.reasons import ConditionReason as Reason
 from liqoshortcut.errors import Interrupted, ShortcutError, UsageError, WorkflowFailed
 from liqoshortcut.kube.credentials import CredentialsInvalid
 from liqoshortcut.kube.errors import (
@@ -25,28 +25,27 @@ from liqoshortcut.workflow.waiting import WaitTimedOut
 def waited(waiting: WaitTimedOut, waited: float, timeout: int) -> Failure:
     if waited < timeout:
         # No running count in the message: the status changes only when the wait does.
-        return Failure(PROGRESSING, f"waiting for {waiting.what} (timeout {timeout}s)")
+        return Failure(Reason.PROGRESSING, f"waiting for {waiting.what} (timeout {timeout}s)")
     return Failure(
-        "TimedOut",
+        Reason.TIMED_OUT,
         f"timed out after {timeout}s waiting for {waiting.what}; raise spec.timeout if the "
         "clusters are slow",
     )
 
 
-INVALID_SPEC: Final = "InvalidSpec"
 # The most specific class first; a reason per failure a user can act on.
-_REASONS: Final[tuple[tuple[type[ShortcutError], str], ...]] = (
-    (CredentialsInvalid, "CredentialsInvalid"),
-    (Conflicting, CONFLICT),
-    (CredentialsRejected, "CredentialsRejected"),
-    (AccessDenied, "AccessDenied"),
-    (ClusterUnreachable, "ClusterUnreachable"),
-    (LiqoMissing, "LiqoMissing"),
-    (WaitTimedOut, "TimedOut"),
-    (Interrupted, "Interrupted"),  # the teardown cut the pass short
-    (UsageError, INVALID_SPEC),
-    (WorkflowFailed, "ConnectFailed"),
-    (ShortcutError, "PreconditionFailed"),
+_REASONS: Final[tuple[tuple[type[ShortcutError], Reason], ...]] = (
+    (CredentialsInvalid, Reason.CREDENTIALS_INVALID),
+    (Conflicting, Reason.CONFLICT),
+    (CredentialsRejected, Reason.CREDENTIALS_REJECTED),
+    (AccessDenied, Reason.ACCESS_DENIED),
+    (ClusterUnreachable, Reason.CLUSTER_UNREACHABLE),
+    (LiqoMissing, Reason.LIQO_MISSING),
+    (WaitTimedOut, Reason.TIMED_OUT),
+    (Interrupted, Reason.INTERRUPTED),
+    (UsageError, Reason.INVALID_SPEC),
+    (WorkflowFailed, Reason.CONNECT_FAILED),
+    (ShortcutError, Reason.PRECONDITION_FAILED),
 )
 
 

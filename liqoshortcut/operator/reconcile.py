@@ -26,12 +26,12 @@ from pydantic import ValidationError
 from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.model import ShortcutSpec
 from liqoshortcut.core.observed import (
-    PROGRESSING,
     EdgeSeen,
     Failure,
     Observation,
 )
 from liqoshortcut.core.plan import Outputs, Side
+from liqoshortcut.core.reasons import ConditionReason
 from liqoshortcut.core.schema import usage_error
 from liqoshortcut.errors import ShortcutError
 from liqoshortcut.kube import discovery, liqo
@@ -40,7 +40,7 @@ from liqoshortcut.kube.credentials import edge_context
 from liqoshortcut.kube.errors import LiqoMissing
 from liqoshortcut.kube.kubeconfig import ResolvedContext
 from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
-from liqoshortcut.operator.classify import INVALID_SPEC, classify, edge_names, waited
+from liqoshortcut.operator.classify import classify, edge_names, waited
 from liqoshortcut.operator.rivals import refuse_an_older_rival, rivals
 from liqoshortcut.workflow.connect import converge
 from liqoshortcut.workflow.disconnect import disconnect
@@ -102,12 +102,12 @@ class Outcome:
     @property
     def retry(self) -> bool:
         """False for a spec only its author can fix."""
-        return self.failure is None or self.failure.reason != INVALID_SPEC
+        return self.failure is None or self.failure.reason != ConditionReason.INVALID_SPEC
 
     @property
     def progressing(self) -> bool:
         """The pass stopped at a wait that is still within the shortcut's timeout."""
-        return self.failure is not None and self.failure.reason == PROGRESSING
+        return self.failure is not None and self.failure.reason == ConditionReason.PROGRESSING
 
 
 def reconcile(
@@ -128,7 +128,7 @@ def reconcile(
 
     A pass waits at most ``budget`` seconds, so that a handler never holds the resource for
     long (a delete or a spec change would wait behind it): a wait still unmet is reported as
-    `PROGRESSING` while ``elapsed`` (since the handler first tried) plus the budget is within
+    Progressing while ``elapsed`` (since the handler first tried) plus the budget is within
     ``spec.timeout``, and as a timeout after that. ``deadlines`` makes the pass's deadline, so
     the caller can cancel it. ``neighbours`` gives the VirtualNodeShortcuts of the resource's
     namespace as `rival_view`s, from memory (kopf's index): without it they are listed.

@@ -19,7 +19,8 @@ from liqoshortcut.core.observed import (
     traffic_status,
     transitions,
 )
-from liqoshortcut.core.pathhealth import HubWhy, PathState
+from liqoshortcut.core.pathhealth import PathState
+from liqoshortcut.core.reasons import ConditionReason, HubWhy
 from liqoshortcut.core.status import ShortcutStatus
 from liqoshortcut.core.traffic import TrafficPolicy
 
@@ -115,7 +116,7 @@ def test_a_connection_not_there_yet_is_connecting() -> None:
 
 def test_a_failed_pass_keeps_the_last_converged_generation_and_says_why() -> None:
     first = status_for(healthy(generation=1), None, NOW)
-    failure = Failure("ClusterUnreachable", "cannot reach the API server of edge-a")
+    failure = Failure(ConditionReason.CLUSTER_UNREACHABLE, "cannot reach the API server of edge-a")
     failed = status_for(Observation(generation=2, failure=failure), first, LATER)
     assert failed["observedGeneration"] == 1
     assert failed["lastError"] == "cannot reach the API server of edge-a"
@@ -125,14 +126,16 @@ def test_a_failed_pass_keeps_the_last_converged_generation_and_says_why() -> Non
 
 
 def test_bad_credentials_make_credentials_valid_false() -> None:
-    failure = Failure("CredentialsInvalid", "Secret ns/x does not exist", credentials=True)
+    failure = Failure(
+        ConditionReason.CREDENTIALS_INVALID, "Secret ns/x does not exist", credentials=True
+    )
     status = status_for(Observation(generation=1, failure=failure), None, NOW)
     assert conditions(status)["CredentialsValid"] == ("False", "CredentialsInvalid")
     assert "observedGeneration" not in status
 
 
 def test_recovery_clears_the_last_error_in_the_patch() -> None:
-    failure = Failure("TimedOut", "timed out")
+    failure = Failure(ConditionReason.TIMED_OUT, "timed out")
     failed = status_for(Observation(generation=1, failure=failure), None, NOW)
     recovered = status_for(healthy(), failed, LATER)
     patch = status_patch(failed, recovered)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from liqoshortcut.core.connection import ConnectionSeen
-from liqoshortcut.core.pathhealth import HealthSettings, HubWhy, PathTracker, Sample
+from liqoshortcut.core.pathhealth import HealthSettings, PathTracker, Sample
+from liqoshortcut.core.reasons import HubWhy
 from liqoshortcut.core.traffic import PathMode
 
 START = datetime(2026, 12, 2, 3, 0, 0, tzinfo=UTC)
