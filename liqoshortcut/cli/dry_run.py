@@ -110,7 +110,7 @@ def show_dry_run(
 ) -> None:
     """Print the dry run of ``preflight``'s plan; a server-side refusal fails the command."""
     from liqoshortcut.cli.traffic_flags import planned
-    from liqoshortcut.core.dryrun import document, resource
+    from liqoshortcut.core.dry_run import document, resource
     from liqoshortcut.errors import PreconditionFailed
     from liqoshortcut.workflow.dry_run import Verdict, server_dry_run
     from liqoshortcut.workflow.foreign import refuse_foreign

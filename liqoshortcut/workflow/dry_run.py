@@ -4,7 +4,7 @@ Each API server validates, defaults and admits the object exactly as in a real r
 CEL, admission policies, the credentials' rights) and stores nothing. Two limits, reported rather
 than hidden: an object in a namespace that the run itself would create first cannot be sent (the
 server would only say the namespace is missing), and values only a real run learns go as stand-ins
-(see `core.dryrun.STAND_INS`). The VirtualNodeShortcut goes to central when its CRD is installed
+(see `core.dry_run.STAND_INS`). The VirtualNodeShortcut goes to central when its CRD is installed
 there.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from liqoshortcut.core.dryrun import with_stand_ins
+from liqoshortcut.core.dry_run import with_stand_ins
 from liqoshortcut.core.plan import Action, Plan
 from liqoshortcut.errors import ShortcutError
 from liqoshortcut.kube import liqo

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from liqoshortcut.core.dryrun import document, resource, secret_name, with_stand_ins
+from liqoshortcut.core.dry_run import document, resource, secret_name, with_stand_ins
 from liqoshortcut.core.model import EdgeRef, ShortcutSpec
 from liqoshortcut.core.plan import Action, EdgeFacts, placeholders, plan
 from liqoshortcut.core.schema import DNS_SUBDOMAIN_PATTERN
