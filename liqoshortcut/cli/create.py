@@ -14,17 +14,10 @@ import typer
 from liqoshortcut.cli.dry_run import DryRun, DryRunOption
 from liqoshortcut.cli.environment import environment
 from liqoshortcut.cli.options import (
-    DEFAULT_TIMEOUT,
     FIELD_FLAGS,
-    ContextOption,
-    EdgeAKubeconfigOption,
-    EdgeBKubeconfigOption,
-    KubeconfigOption,
-    LiqoNamespaceOption,
+    ClusterOptions,
     QuietOption,
-    TimeoutOption,
-    edge_kubeconfigs,
-    timeout_seconds,
+    with_cluster_options,
 )
 from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
 
@@ -42,6 +35,7 @@ class TrafficPath(StrEnum):
     AUTO = "auto"
 
 
+@with_cluster_options
 def create(
     ctx: typer.Context,
     edge_a: Annotated[
@@ -112,12 +106,8 @@ def create(
             help="Wait for both Connections to be Connected (no Service is routed without).",
         ),
     ] = True,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
-    edge_a_kubeconfig: EdgeAKubeconfigOption = None,
-    edge_b_kubeconfig: EdgeBKubeconfigOption = None,
-    liqo_namespace: LiqoNamespaceOption = "liqo",
-    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    # --kubeconfig, --context, --edge-a/b-kubeconfig, --liqo-namespace, --timeout
+    clusters: ClusterOptions = ClusterOptions(),  # noqa: B008
     quiet: QuietOption = False,
     output: OutputOption = OutputFormat.TEXT,
     dry_run: DryRunOption = DryRun.NONE,
@@ -131,15 +121,13 @@ def create(
     from liqoshortcut.core.gateway import GatewaySettings
     from liqoshortcut.core.schema import usage_error
     from liqoshortcut.core.traffic import PathMode, ServiceSelection
-    from liqoshortcut.kube.clients import connector
-    from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.create import create as create_shortcut
     from liqoshortcut.workflow.preflight import prepare
     from liqoshortcut.workflow.routing import describe, routes, service_name
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
-    seconds = timeout_seconds(timeout)
+    seconds = clusters.seconds
     flags = {
         "service_type": service_type,
         "port": port,
@@ -161,14 +149,14 @@ def create(
         require_imperative(policy)
     deadline = Deadline(seconds, budget="--timeout")
     preflight = prepare(
-        load_kubeconfig(kubeconfig),
-        central_context=context,
+        clusters.loaded,
+        central_context=clusters.context,
         edge_contexts=(edge_a, edge_b),
         server_edge=server_edge,
         settings=settings,
-        liqo_namespace=liqo_namespace,
-        edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
-        connector=connector(seconds),  # exec plugins too end within --timeout
+        liqo_namespace=clusters.liqo_namespace,
+        edge_kubeconfigs=clusters.edge_kubeconfigs(edge_a, edge_b),
+        connector=clusters.connector(),
         names=FIELD_FLAGS,
         wait_connected=wait,
         traffic=policy,

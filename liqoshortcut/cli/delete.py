@@ -8,22 +8,16 @@ import typer
 
 from liqoshortcut.cli.environment import confirmed, environment
 from liqoshortcut.cli.options import (
-    DEFAULT_TIMEOUT,
     FIELD_FLAGS,
-    ContextOption,
-    EdgeAKubeconfigOption,
-    EdgeBKubeconfigOption,
-    KubeconfigOption,
-    LiqoNamespaceOption,
+    ClusterOptions,
     QuietOption,
-    TimeoutOption,
     YesOption,
-    edge_kubeconfigs,
-    timeout_seconds,
+    with_cluster_options,
 )
 from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
 
 
+@with_cluster_options
 def delete(
     ctx: typer.Context,
     edge_a: Annotated[
@@ -40,12 +34,8 @@ def delete(
             "returns once the API servers accepted the deletions, as liqoctl network reset does.",
         ),
     ] = True,
-    kubeconfig: KubeconfigOption = None,
-    context: ContextOption = None,
-    edge_a_kubeconfig: EdgeAKubeconfigOption = None,
-    edge_b_kubeconfig: EdgeBKubeconfigOption = None,
-    liqo_namespace: LiqoNamespaceOption = "liqo",
-    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    # --kubeconfig, --context, --edge-a/b-kubeconfig, --liqo-namespace, --timeout
+    clusters: ClusterOptions = ClusterOptions(),  # noqa: B008
     quiet: QuietOption = False,
     output: OutputOption = OutputFormat.TEXT,
     yes: YesOption = False,
@@ -53,23 +43,21 @@ def delete(
     """Tear down the shortcut between EDGE_A and EDGE_B; a missing one is not an error."""
     from liqoshortcut.cli.progress import reporter
     from liqoshortcut.errors import Interrupted
-    from liqoshortcut.kube.clients import connector
-    from liqoshortcut.kube.kubeconfig import load_kubeconfig
     from liqoshortcut.workflow.delete import delete as delete_shortcut
     from liqoshortcut.workflow.preflight import prepare_teardown
     from liqoshortcut.workflow.routing import service_name
     from liqoshortcut.workflow.waiting import Deadline
 
     env = environment(ctx)
-    seconds = timeout_seconds(timeout)
+    seconds = clusters.seconds
     deadline = Deadline(seconds, budget="--timeout")
     teardown = prepare_teardown(
-        load_kubeconfig(kubeconfig),
-        central_context=context,
+        clusters.loaded,
+        central_context=clusters.context,
         edge_contexts=(edge_a, edge_b),
-        liqo_namespace=liqo_namespace,
-        edge_kubeconfigs=edge_kubeconfigs(edge_a, edge_a_kubeconfig, edge_b, edge_b_kubeconfig),
-        connector=connector(seconds),  # exec plugins too end within --timeout
+        liqo_namespace=clusters.liqo_namespace,
+        edge_kubeconfigs=clusters.edge_kubeconfigs(edge_a, edge_b),
+        connector=clusters.connector(),
         names=FIELD_FLAGS,
     )
     name = teardown.plan.shortcut
@@ -78,7 +66,7 @@ def delete(
     if not yes and not confirmed(env, question):
         raise Interrupted("not confirmed: nothing was deleted")
     with reporter(env, quiet) as report:
-        deleted = delete_shortcut(teardown, liqo_namespace, deadline, report, wait)
+        deleted = delete_shortcut(teardown, clusters.liqo_namespace, deadline, report, wait)
     for warning in deleted.warnings:
         env.warn(warning)
     for left in [] if quiet else deleted.left_by_liqo:  # information, not a warning: -q hides it

@@ -1,21 +1,33 @@
-"""Options shared by the commands that talk to clusters, in liqoctl's vocabulary."""
+"""Options shared by the commands that talk to clusters, in liqoctl's vocabulary.
+
+The flags of a two-edge command (`create`, `delete`) are declared once, as `ClusterOptions`
+(kubectl's ``ConfigFlags``): `with_cluster_options` puts them in the command's signature, where
+its ``clusters`` parameter stands, and hands the command one value built from them.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, cast, get_type_hints
 
 import typer
 
 from liqoshortcut.errors import UsageError
 
 if TYPE_CHECKING:
-    from liqoshortcut.kube.kubeconfig import Kubeconfig
+    from liqoshortcut.kube.clients import Central, Cluster
+    from liqoshortcut.kube.kubeconfig import Kubeconfig, ResolvedContext
 
 DEFAULT_TIMEOUT = "120s"  # liqoctl's default --timeout is 2m
 MIN_TIMEOUT_SECONDS = 10  # below this even a healthy pair cannot finish the sequence
 
 # The flag that sets each spec field, so that a bad value is blamed on what the user typed.
+P = ParamSpec("P")
+
 FIELD_FLAGS = {"server_edge": "--server-edge", "liqo_namespace": "--liqo-namespace"}
 
 KubeconfigOption = Annotated[
@@ -77,3 +89,69 @@ def timeout_seconds(value: str) -> float:
     if seconds < MIN_TIMEOUT_SECONDS:
         raise UsageError(f"--timeout {value} is too small: give at least {MIN_TIMEOUT_SECONDS}s")
     return seconds
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Where the three clusters are and how long a run may take: a two-edge command's flags."""
+
+    kubeconfig: KubeconfigOption = None
+    context: ContextOption = None
+    edge_a_kubeconfig: EdgeAKubeconfigOption = None
+    edge_b_kubeconfig: EdgeBKubeconfigOption = None
+    liqo_namespace: LiqoNamespaceOption = "liqo"
+    timeout: TimeoutOption = DEFAULT_TIMEOUT
+
+    @functools.cached_property
+    def seconds(self) -> float:
+        return timeout_seconds(self.timeout)
+
+    @functools.cached_property
+    def loaded(self) -> Kubeconfig:
+        from liqoshortcut.kube.kubeconfig import load_kubeconfig
+
+        return load_kubeconfig(self.kubeconfig)
+
+    def edge_kubeconfigs(self, edge_a: str, edge_b: str) -> dict[str, Kubeconfig]:
+        return edge_kubeconfigs(edge_a, self.edge_a_kubeconfig, edge_b, self.edge_b_kubeconfig)
+
+    def connector(self) -> Callable[[ResolvedContext, str], Cluster]:
+        """Clients whose exec plugins too end within --timeout."""
+        from liqoshortcut.kube.clients import connector
+
+        return connector(self.seconds)
+
+    def central(self) -> Central:
+        from liqoshortcut.kube.clients import connect_central
+
+        return connect_central(self.loaded, self.context)
+
+
+def with_cluster_options(command: Callable[P, None]) -> Callable[P, None]:
+    """``command`` with `ClusterOptions`' flags where its ``clusters`` parameter stands."""
+    signature = inspect.signature(command, eval_str=True)
+    hints = get_type_hints(ClusterOptions, include_extras=True)  # the typer.Option()s kept
+    flags = [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=f.default,
+            annotation=hints[f.name],
+        )
+        for f in fields(ClusterOptions)
+    ]
+    parameters = []
+    for parameter in signature.parameters.values():
+        if parameter.name == "clusters":
+            parameters += flags
+        else:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+    @functools.wraps(command)
+    def with_clusters(**given: Any) -> None:
+        clusters = ClusterOptions(**{f.name: given.pop(f.name) for f in fields(ClusterOptions)})
+        run: Callable[..., None] = command
+        run(clusters=clusters, **given)
+
+    with_clusters.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return cast("Callable[P, None]", with_clusters)
