@@ -32,33 +32,11 @@ def explain(
     output: OutputOption = OutputFormat.TEXT,
 ) -> None:
     """Say which path SERVICE's traffic between edges takes now, and why."""
-    from liqoshortcut.core.explain import explain as explained
-    from liqoshortcut.core.explain import status_line
-    from liqoshortcut.core.record import ShortcutRecord
-    from liqoshortcut.core.routing import view_of
-    from liqoshortcut.errors import PreconditionFailed
-    from liqoshortcut.kube import traffic
-    from liqoshortcut.kube.clients import connect_central
-    from liqoshortcut.kube.kubeconfig import load_kubeconfig
-    from liqoshortcut.kube.traffic import shortcut_resources
-    from liqoshortcut.workflow.records import created_records
+    from liqoshortcut.workflow.clusters import central, load
+    from liqoshortcut.workflow.observe import explain_service
 
     env = environment(ctx)
-    found_central = connect_central(load_kubeconfig(kubeconfig), context)
-    central, resolved = found_central.cluster, found_central.context
-    where = namespace or resolved.namespace or "default"
-    found = [view for view in traffic.service_views(central) if view.key == (where, service)]
-    if not found:
-        raise PreconditionFailed(
-            f"Service {where}/{service} not found in the central cluster (context "
-            f"{resolved.context}); name a Service of central, with -n for its namespace"
-        )
-    resources = shortcut_resources(central)
-    views = [view for view in map(view_of, resources) if view is not None]
-    health = {
-        f"{r['metadata']['namespace']}/{r['metadata']['name']}": status_line(r) for r in resources
-    }
-    records = created_records(central, liqo_namespace).records
-    records += [ShortcutRecord.from_resource(resource) for resource in resources]
-    explanation = explained(found[0], views, health, traffic.edge_pod_cidrs(central), records)
+    explanation = explain_service(
+        central(load(kubeconfig, "--kubeconfig"), context), service, namespace, liqo_namespace
+    )
     write_data(env, output, explanation.as_dict(), text=explanation.text())

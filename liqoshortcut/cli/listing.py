@@ -53,15 +53,15 @@ def list_shortcuts(
     from datetime import UTC, datetime
 
     from liqoshortcut.core.record import age
-    from liqoshortcut.kube.clients import connect_central
-    from liqoshortcut.kube.kubeconfig import load_kubeconfig
+    from liqoshortcut.workflow.clusters import central as central_of
+    from liqoshortcut.workflow.clusters import load
     from liqoshortcut.workflow.live import check_edges, kubeconfig_edges
     from liqoshortcut.workflow.records import all_records
 
     env = environment(ctx)
     seconds = timeout_seconds(timeout)
-    loaded = load_kubeconfig(kubeconfig)
-    found_central = connect_central(loaded, context)
+    loaded = load(kubeconfig, "--kubeconfig")
+    found_central = central_of(loaded, context)
     central, resolved = found_central.cluster, found_central.context
     found = all_records(central, liqo_namespace)
     records = found.records

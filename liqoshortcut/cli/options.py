@@ -19,8 +19,7 @@ import typer
 from liqoshortcut.errors import UsageError
 
 if TYPE_CHECKING:
-    from liqoshortcut.kube.clients import Central, Cluster
-    from liqoshortcut.kube.kubeconfig import Kubeconfig, ResolvedContext
+    from liqoshortcut.workflow.clusters import Central, Cluster, Kubeconfig, ResolvedContext
 
 DEFAULT_TIMEOUT = "120s"  # liqoctl's default --timeout is 2m
 MIN_TIMEOUT_SECONDS = 10  # below this even a healthy pair cannot finish the sequence
@@ -65,10 +64,10 @@ def edge_kubeconfigs(
     edge_a: str, edge_a_kubeconfig: Path | None, edge_b: str, edge_b_kubeconfig: Path | None
 ) -> dict[str, Kubeconfig]:
     """The edges given their own kubeconfig file, by context name."""
-    from liqoshortcut.kube.kubeconfig import load_kubeconfig
+    from liqoshortcut.workflow.clusters import load
 
     given = {
-        edge: load_kubeconfig(path, flag=flag)
+        edge: load(path, flag)
         for edge, path, flag in (
             (edge_a, edge_a_kubeconfig, "--edge-a-kubeconfig"),
             (edge_b, edge_b_kubeconfig, "--edge-b-kubeconfig"),
@@ -108,23 +107,23 @@ class ClusterOptions:
 
     @functools.cached_property
     def loaded(self) -> Kubeconfig:
-        from liqoshortcut.kube.kubeconfig import load_kubeconfig
+        from liqoshortcut.workflow.clusters import load
 
-        return load_kubeconfig(self.kubeconfig)
+        return load(self.kubeconfig, "--kubeconfig")
 
     def edge_kubeconfigs(self, edge_a: str, edge_b: str) -> dict[str, Kubeconfig]:
         return edge_kubeconfigs(edge_a, self.edge_a_kubeconfig, edge_b, self.edge_b_kubeconfig)
 
     def connector(self) -> Callable[[ResolvedContext, str], Cluster]:
         """Clients whose exec plugins too end within --timeout."""
-        from liqoshortcut.kube.clients import connector
+        from liqoshortcut.workflow.clusters import edge_connector
 
-        return connector(self.seconds)
+        return edge_connector(self.seconds)
 
     def central(self) -> Central:
-        from liqoshortcut.kube.clients import connect_central
+        from liqoshortcut.workflow.clusters import central
 
-        return connect_central(self.loaded, self.context)
+        return central(self.loaded, self.context)
 
 
 def with_cluster_options(command: Callable[P, None]) -> Callable[P, None]:

@@ -29,43 +29,15 @@ def status(
     output: OutputOption = OutputFormat.TEXT,
 ) -> None:
     """Show the health, latencies, routed Services and last path switches of a shortcut."""
-    from liqoshortcut.core.explain import report, report_text, switches
-    from liqoshortcut.core.words import cut, shown
-    from liqoshortcut.errors import PreconditionFailed, UsageError
-    from liqoshortcut.kube import events, liqo
-    from liqoshortcut.kube.clients import connect_central
-    from liqoshortcut.kube.errors import ShortcutCrdMissing
-    from liqoshortcut.kube.kubeconfig import load_kubeconfig
-    from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
+    from liqoshortcut.core.explain import report_text
+    from liqoshortcut.core.words import shown
+    from liqoshortcut.errors import UsageError
+    from liqoshortcut.workflow.clusters import central, load
+    from liqoshortcut.workflow.observe import shortcut_reports
 
     if edge_a == edge_b:
         raise UsageError(f"both edges are {shown(edge_a)}: name the two edges of a shortcut")
     env = environment(ctx)
-    found_central = connect_central(load_kubeconfig(kubeconfig), context)
-    central, resolved = found_central.cluster, found_central.context
-    elsewhere = (
-        "a shortcut made by `kubectl shortcut create` shows in `kubectl shortcut list`, its "
-        f"tunnel in `kubectl --context {cut(edge_a)} get connections.networking.liqo.io -A`"
-    )
-    try:
-        resources = liqo.list_objects(central, VIRTUAL_NODE_SHORTCUT)
-    except ShortcutCrdMissing:
-        raise PreconditionFailed(
-            f"the VirtualNodeShortcut CRD is not installed in the central cluster (context "
-            f"{resolved.context}), so no shortcut there has the operator's status; {elsewhere}"
-        ) from None
-    wanted = {edge_a, edge_b}
-    joining = [
-        resource
-        for resource in resources
-        if {str(e.get("name")) for e in (resource.get("spec") or {}).get("edges") or []} == wanted
-    ]
-    if not joining:
-        raise PreconditionFailed(
-            f"no VirtualNodeShortcut joins {cut(edge_a)} and {cut(edge_b)} in the central cluster "
-            f"(context {resolved.context}); a shortcut made by `kubectl shortcut create` shows "
-            "in `kubectl shortcut list`, and only the operator watches its health"
-        )
-    reports = [report(resource, switches(events.about(central, resource))) for resource in joining]
+    reports = shortcut_reports(central(load(kubeconfig, "--kubeconfig"), context), edge_a, edge_b)
     data = {"shortcuts": reports}
     write_data(env, output, data, text="\n".join(report_text(r) for r in reports))

@@ -16,8 +16,7 @@ from liqoshortcut.cli.traffic_flags import (
 from liqoshortcut.core.selectors import parse
 from liqoshortcut.core.traffic import TrafficPolicy
 from liqoshortcut.errors import ExitCode, PreconditionFailed, UsageError
-from liqoshortcut.kube import kubeconfig
-from liqoshortcut.workflow import preflight
+from liqoshortcut.workflow import clusters, preflight
 from tests.unit.cli_runner import run_cli
 
 # Reading it fails with exit 4: a flag refused with exit 2 was refused before it was read.
@@ -108,7 +107,7 @@ def prepared(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         seen.update(arguments)
         raise PreconditionFailed("stopped by the test")
 
-    monkeypatch.setattr(kubeconfig, "load_kubeconfig", lambda *_, **__: None)
+    monkeypatch.setattr(clusters, "load", lambda *_, **__: None)
     monkeypatch.setattr(preflight, "prepare", prepare)
     return seen
 
