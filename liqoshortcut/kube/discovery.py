@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from liqoshortcut.core import naming
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.errors import PreconditionFailed
-from liqoshortcut.kube import liqo, rest
+from liqoshortcut.kube import objects, rest
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import MISSING_LIQO_FIX, Action, LiqoMissing, api_call
 from liqoshortcut.kube.resources import (
@@ -157,9 +158,9 @@ def require_liqo_api(cluster: Cluster) -> None:
         )
 
 
-def cluster_id_configmap(cluster: Cluster, liqo_namespace: str = LIQO_NAMESPACE) -> liqo.Manifest:
+def cluster_id_configmap(cluster: Cluster, liqo_namespace: str = LIQO_NAMESPACE) -> Manifest:
     """The ConfigMap holding the cluster ID, found by label as Liqo does (pkg/utils)."""
-    found = liqo.list_objects(cluster, CONFIG_MAP, liqo_namespace, CLUSTER_ID_LABELS)
+    found = objects.list_objects(cluster, CONFIG_MAP, liqo_namespace, CLUSTER_ID_LABELS)
     if not found:
         raise LiqoMissing(
             f"Liqo is missing on {cluster.name}: no cluster-ID ConfigMap in namespace "
@@ -173,7 +174,7 @@ def cluster_id_configmap(cluster: Cluster, liqo_namespace: str = LIQO_NAMESPACE)
     return found[0]
 
 
-def cluster_id_of(cluster: Cluster, configmap: liqo.Manifest) -> str:
+def cluster_id_of(cluster: Cluster, configmap: Manifest) -> str:
     value = (configmap.get("data") or {}).get(CLUSTER_ID_KEY)
     if not value:
         raise PreconditionFailed(
@@ -182,7 +183,7 @@ def cluster_id_of(cluster: Cluster, configmap: liqo.Manifest) -> str:
     return str(value)
 
 
-def labelled_version(configmap: liqo.Manifest) -> LiqoVersion:
+def labelled_version(configmap: Manifest) -> LiqoVersion:
     """The version the Liqo chart stamped on the cluster-ID ConfigMap (see the module docs)."""
     version = _labels(configmap).get(VERSION_LABEL)
     if version:
@@ -192,7 +193,9 @@ def labelled_version(configmap: liqo.Manifest) -> LiqoVersion:
 
 def controller_manager_version(cluster: Cluster, liqo_namespace: str) -> LiqoVersion:
     """The image tag of the liqo-controller-manager, as `liqoctl info` reads it (central only)."""
-    deployments = liqo.list_objects(cluster, DEPLOYMENT, liqo_namespace, CONTROLLER_MANAGER_LABELS)
+    deployments = objects.list_objects(
+        cluster, DEPLOYMENT, liqo_namespace, CONTROLLER_MANAGER_LABELS
+    )
     if len(deployments) != 1:
         return LiqoVersion(None, f"found {len(deployments)} liqo-controller-manager Deployments")
     containers = deployments[0]["spec"]["template"]["spec"].get("containers") or []
@@ -225,8 +228,8 @@ def network_cidrs(cluster: Cluster, liqo_namespace: str) -> tuple[tuple[str, ...
 
 def gateway_templates(cluster: Cluster, liqo_namespace: str) -> GatewayTemplates:
     return GatewayTemplates(
-        servers=_names(liqo.list_objects(cluster, WG_GATEWAY_SERVER_TEMPLATE, liqo_namespace)),
-        clients=_names(liqo.list_objects(cluster, WG_GATEWAY_CLIENT_TEMPLATE, liqo_namespace)),
+        servers=_names(objects.list_objects(cluster, WG_GATEWAY_SERVER_TEMPLATE, liqo_namespace)),
+        clients=_names(objects.list_objects(cluster, WG_GATEWAY_CLIENT_TEMPLATE, liqo_namespace)),
     )
 
 
@@ -243,7 +246,7 @@ def tenant_namespace(cluster: Cluster, remote_cluster_id: str) -> str | None:
         f"these are not the credentials of a peering user for {remote_cluster_id} (liqoctl "
         f"generate peering-user --consumer-cluster-id {remote_cluster_id})"
     )
-    namespace = liqo.get(cluster, NAMESPACE, naming.tenant_namespace(remote_cluster_id), fix=fix)
+    namespace = objects.get(cluster, NAMESPACE, naming.tenant_namespace(remote_cluster_id), fix=fix)
     if namespace is None:
         return None
     labels = _labels(namespace)
@@ -257,7 +260,7 @@ def tenant_namespace(cluster: Cluster, remote_cluster_id: str) -> str | None:
 def providers(central: Cluster) -> list[Provider]:
     """Central only: the clusters it has peered as providers, from its ForeignClusters."""
     found: list[Provider] = []
-    for foreign in liqo.list_objects(central, FOREIGN_CLUSTER, fix=CENTRAL_READ_FIX):
+    for foreign in objects.list_objects(central, FOREIGN_CLUSTER, fix=CENTRAL_READ_FIX):
         status = foreign.get("status") or {}
         if status.get("role") != "Provider":
             continue
@@ -278,7 +281,7 @@ def central_pod_cidr_remaps(central: Cluster, provider: Provider) -> dict[str, s
         return {}
     selector = {naming.REMOTE_CLUSTER_ID_LABEL: provider.cluster_id}
     remaps: dict[str, str] = {}
-    configurations = liqo.list_objects(
+    configurations = objects.list_objects(
         central, CONFIGURATION, provider.tenant_namespace, selector, fix=CENTRAL_READ_FIX
     )
     for configuration in configurations:
@@ -301,14 +304,14 @@ def peering_objects(
     selector = {naming.REMOTE_CLUSTER_ID_LABEL: remote_cluster_id}
     found: list[PeeringObject] = []
     for resource in (CONFIGURATION, GATEWAY_SERVER, GATEWAY_CLIENT, PUBLIC_KEY):
-        for obj in liqo.list_objects(cluster, resource, namespace, selector):
+        for obj in objects.list_objects(cluster, resource, namespace, selector):
             metadata = obj["metadata"]
             found.append(PeeringObject(resource.kind, metadata["name"], namespace, _labels(obj)))
     return found
 
 
 def _network_status_cidrs(cluster: Cluster, liqo_namespace: str, kind: str) -> tuple[str, ...]:
-    networks = liqo.list_objects(cluster, NETWORK, liqo_namespace, {NETWORK_TYPE_LABEL: kind})
+    networks = objects.list_objects(cluster, NETWORK, liqo_namespace, {NETWORK_TYPE_LABEL: kind})
     cidrs = []
     for network in networks:
         cidr = (network.get("status") or {}).get("cidr")
@@ -321,8 +324,8 @@ def _network_status_cidrs(cluster: Cluster, liqo_namespace: str, kind: str) -> t
     return tuple(sorted(cidrs))
 
 
-def _names(objects: list[liqo.Manifest]) -> tuple[str, ...]:
-    return tuple(sorted(str(obj["metadata"]["name"]) for obj in objects))
+def _names(found: list[Manifest]) -> tuple[str, ...]:
+    return tuple(sorted(str(obj["metadata"]["name"]) for obj in found))
 
 
 def _labels(obj: Mapping[str, Any]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from liqoshortcut.kube import liqo, rest
+from liqoshortcut.kube import objects, rest
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import Action, api_call
 from liqoshortcut.kube.resources import Resource
@@ -51,6 +51,6 @@ def about(central: Cluster, resource: Mapping[str, Any]) -> list[dict[str, Any]]
     metadata = resource["metadata"]
     namespace = metadata["namespace"]
     with api_call(central, Action("list", EVENT, namespace)):
-        return liqo.list_objects(
+        return objects.list_objects(
             central, EVENT, namespace, fields=f"involvedObject.uid={metadata.get('uid')}"
         )

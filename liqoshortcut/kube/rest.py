@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 from kubernetes.client.exceptions import ApiException
 
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.resources import Resource
 
-Manifest = dict[str, Any]
 Query = Sequence[tuple[str, str]]
 
 MERGE_PATCH = "application/merge-patch+json"

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from liqoshortcut.core.connection import ConnectionSeen
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL
 from liqoshortcut.core.routing import Change, ServiceView
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.discovery import CONTROLLER_MANAGER_LABELS
 from liqoshortcut.kube.errors import AccessDenied, NotFound, ShortcutCrdMissing
@@ -39,12 +40,12 @@ DENY_DIRECT_FLAG: Final = "--deny-direct-connections"  # liqo-controller-manager
 
 def service_views(central: Cluster) -> list[ServiceView]:
     """Every Service of central with the edges of its ready endpoints."""
-    nodes = liqo.list_objects(central, NODE, labels=VIRTUAL_NODE_LABELS)
+    nodes = objects.list_objects(central, NODE, labels=VIRTUAL_NODE_LABELS)
     edge_of = {
         node["metadata"]["name"]: _labels(node).get(REMOTE_CLUSTER_ID_LABEL) for node in nodes
     }
     edges: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for endpoint_slice in liqo.list_objects(central, ENDPOINT_SLICE):
+    for endpoint_slice in objects.list_objects(central, ENDPOINT_SLICE):
         owner = _labels(endpoint_slice).get(SERVICE_NAME_LABEL)
         if not owner:
             continue
@@ -55,10 +56,10 @@ def service_views(central: Cluster) -> list[ServiceView]:
             if ready and edge:
                 edges[key].add(edge)
     namespaces = {
-        ns["metadata"]["name"]: _labels(ns) for ns in liqo.list_objects(central, NAMESPACE)
+        ns["metadata"]["name"]: _labels(ns) for ns in objects.list_objects(central, NAMESPACE)
     }
     views = []
-    for svc in liqo.list_objects(central, SERVICE):
+    for svc in objects.list_objects(central, SERVICE):
         namespace, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
         views.append(
             ServiceView(
@@ -80,12 +81,14 @@ def _labels(obj: Mapping[str, Any]) -> dict[str, str]:
 def annotate(central: Cluster, change: Change) -> None:
     """Merge-patch the change's annotations onto its Service (a None value removes one)."""
     namespace, name = change.service
-    liqo.patch(central, SERVICE, name, namespace, {"metadata": {"annotations": change.annotations}})
+    objects.patch(
+        central, SERVICE, name, namespace, {"metadata": {"annotations": change.annotations}}
+    )
 
 
 def hub_connections(central: Cluster) -> dict[str, ConnectionSeen]:
     """Central's Connection to each edge, by the edge's cluster ID: the hub path's tunnels."""
-    found = liqo.list_objects(central, CONNECTION)
+    found = objects.list_objects(central, CONNECTION)
     found_by_edge = {}
     for connection in found:
         remote = (connection["metadata"].get("labels") or {}).get(REMOTE_CLUSTER_ID_LABEL)
@@ -109,7 +112,7 @@ def refuses_direct_connections(cluster: Cluster, liqo_namespace: str) -> bool | 
     """Whether the cluster's Liqo denies direct connections (``networking.denyDirectConnections``
     of its chart); None when its liqo-controller-manager cannot be read (a peering user may not)."""
     try:
-        deployments = liqo.list_objects(
+        deployments = objects.list_objects(
             cluster, DEPLOYMENT, liqo_namespace, CONTROLLER_MANAGER_LABELS
         )
     except AccessDenied:
@@ -130,7 +133,7 @@ def denies_direct_connections(deployment: Mapping[str, Any]) -> bool:
 def edge_pod_cidrs(central: Cluster) -> dict[str, tuple[str, ...]]:
     """Each provider's pod CIDRs by cluster ID, from central's Configurations for them."""
     cidrs = {}
-    for configuration in liqo.list_objects(central, CONFIGURATION):
+    for configuration in objects.list_objects(central, CONFIGURATION):
         remote = _labels(configuration).get(REMOTE_CLUSTER_ID_LABEL)
         spec = ((configuration.get("spec") or {}).get("remote") or {}).get("cidr") or {}
         if remote:
@@ -138,9 +141,9 @@ def edge_pod_cidrs(central: Cluster) -> dict[str, tuple[str, ...]]:
     return cidrs
 
 
-def shortcut_resources(central: Cluster) -> list[liqo.Manifest]:
+def shortcut_resources(central: Cluster) -> list[Manifest]:
     """Every VirtualNodeShortcut of central; none where the CRD is not installed."""
     try:
-        return liqo.list_objects(central, VIRTUAL_NODE_SHORTCUT)
+        return objects.list_objects(central, VIRTUAL_NODE_SHORTCUT)
     except (NotFound, ShortcutCrdMissing):
         return []

@@ -21,12 +21,12 @@ from typing import Any, Final
 
 import urllib3.exceptions
 
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.kube import rest
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import Action, api_call
 from liqoshortcut.kube.resources import Resource
 
-Manifest = dict[str, Any]
 ENDED: Final = None  # what the reader queues when the stream is over
 
 

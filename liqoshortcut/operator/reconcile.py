@@ -24,6 +24,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from liqoshortcut.core.connection import ConnectionSeen
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.core.model import ShortcutSpec
 from liqoshortcut.core.observed import (
     EdgeSeen,
@@ -34,7 +35,7 @@ from liqoshortcut.core.plan import Outputs, Side
 from liqoshortcut.core.reasons import ConditionReason
 from liqoshortcut.core.schema import usage_error
 from liqoshortcut.errors import ShortcutError
-from liqoshortcut.kube import discovery, liqo
+from liqoshortcut.kube import discovery, objects
 from liqoshortcut.kube.clients import Cluster, connect
 from liqoshortcut.kube.credentials import edge_context
 from liqoshortcut.kube.errors import LiqoMissing
@@ -210,10 +211,10 @@ def tear_down(
     ).removed
 
 
-def _shortcuts(central: Cluster, resource: Mapping[str, Any]) -> list[liqo.Manifest]:
+def _shortcuts(central: Cluster, resource: Mapping[str, Any]) -> list[Manifest]:
     """The VirtualNodeShortcuts of ``resource``'s namespace."""
     namespace = resource["metadata"]["namespace"]
-    return liqo.list_objects(
+    return objects.list_objects(
         central,
         VIRTUAL_NODE_SHORTCUT,
         namespace,

@@ -36,7 +36,7 @@ from liqoshortcut.core.routing import (
 )
 from liqoshortcut.core.traffic import Path, TrafficPolicy
 from liqoshortcut.errors import ShortcutError
-from liqoshortcut.kube import events, liqo, traffic
+from liqoshortcut.kube import events, objects, traffic
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
 from liqoshortcut.operator.reconcile import utc_now
@@ -136,7 +136,7 @@ class Router:
             resources = [
                 r
                 for namespace in self.namespaces
-                for r in liqo.list_objects(self.central, VIRTUAL_NODE_SHORTCUT, namespace)
+                for r in objects.list_objects(self.central, VIRTUAL_NODE_SHORTCUT, namespace)
                 if str(r["metadata"].get("uid")) not in leaving
             ]
             live = {str(r["metadata"].get("uid")) for r in resources}
@@ -203,7 +203,7 @@ class Router:
             return
         metadata = resource["metadata"]
         try:
-            liqo.patch_status(
+            objects.patch_status(
                 self.central, VIRTUAL_NODE_SHORTCUT, resource, patch
             )  # at the version read: a pass that wrote since wins, the next round redoes it
         except ShortcutError as error:

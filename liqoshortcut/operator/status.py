@@ -4,7 +4,7 @@ Two writers share the status: a pass owns Ready, Connected, CredentialsValid, ``
 ``observedGeneration`` and ``lastError``; the router owns DirectPathActive, ``path``,
 ``routedServices`` and ``traffic``. A JSON merge patch replaces the conditions list whole, so each
 writer sends the other's conditions as it read them. Both therefore write at the resourceVersion
-they read (`kube.liqo.patch_status`): the one that read before the other's write meets a
+they read (`kube.objects.patch_status`): the one that read before the other's write meets a
 Conflict instead of putting an old value back. The router redoes its round; a pass reads the
 resource again and recomputes its status from the same observation, so a pass that overlaps a
 router flip keeps the flip (and the flip's Event is not posted twice).
@@ -25,7 +25,7 @@ from liqoshortcut.core.observed import (
     transitions,
 )
 from liqoshortcut.errors import ShortcutError
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import Conflict
 from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
@@ -56,9 +56,9 @@ def write_pass_status(
         if not patch:
             return []
         try:
-            liqo.patch_status(central, VIRTUAL_NODE_SHORTCUT, current, patch)
+            objects.patch_status(central, VIRTUAL_NODE_SHORTCUT, current, patch)
         except Conflict:  # written since it was read (the router): compute again from that
-            current = liqo.get(
+            current = objects.get(
                 central, VIRTUAL_NODE_SHORTCUT, metadata["name"], metadata.get("namespace")
             )
             continue

@@ -24,7 +24,7 @@ from liqoshortcut.errors import (
     WorkflowFailed,
     unexpected,
 )
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.resources import by_kind
 from liqoshortcut.workflow.execute import execute
@@ -104,9 +104,9 @@ class ConnectRun:
             with contextlib.suppress(Exception):
                 self.report(ProgressEvent(Phase.ROLLBACK, f"delete {ref}", cluster.name))
             try:
-                liqo.delete(cluster, resource, ref.name, ref.namespace)
+                objects.delete(cluster, resource, ref.name, ref.namespace)
                 # Rollback gets its own budget: the run's may be what just ran out.
-                gone = liqo.wait_gone(
+                gone = objects.wait_gone(
                     cluster, resource, ref.name, ref.namespace, timeout=ROLLBACK_TIMEOUT
                 )
             except (Exception, KeyboardInterrupt):  # named as left below; the others go on

@@ -24,10 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.core.naming import is_owned_by, ownership_labels
 from liqoshortcut.core.plan import Placement, PlannedEdge, Side
 from liqoshortcut.errors import RollbackIncomplete, ShortcutError, stopped_midway
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import LiqoMissing
 from liqoshortcut.kube.resources import (
@@ -157,12 +158,12 @@ def _tear_down(
 ) -> Disconnected:
     labels = ownership_labels(shortcut)
     ours = {
-        resource: liqo.list_objects(cluster, resource, edge.namespace, labels)
+        resource: objects.list_objects(cluster, resource, edge.namespace, labels)
         for resource in TEARDOWN_ORDER
         if resource is not NAMESPACE
     }
     kept: list[KeptNamespace] = []
-    tenant = liqo.get(cluster, NAMESPACE, edge.namespace)
+    tenant = objects.get(cluster, NAMESPACE, edge.namespace)
     if tenant is not None and is_owned_by(tenant["metadata"].get("labels"), shortcut):
         # Judged before anything goes: a Connection is ours by its owner, one of our gateways.
         uids = {o["metadata"].get("uid") for found in ours.values() for o in found}
@@ -177,7 +178,7 @@ def _tear_down(
         for found in ours.get(resource, []):
             name = found["metadata"]["name"]
             began.set()
-            liqo.delete(cluster, resource, name, namespace)
+            objects.delete(cluster, resource, name, namespace)
             report(
                 ProgressEvent(
                     Phase.DONE, f"delete {_object(resource, name, namespace)}", cluster.name
@@ -196,7 +197,7 @@ def _tear_down(
 def _left_by_liqo(cluster: Cluster, peer_id: str) -> tuple[LeftByLiqo, ...]:
     """The ForeignCluster Liqo made on ``cluster`` for the peer edge, if it holds no peering."""
     try:
-        foreign = liqo.get(cluster, FOREIGN_CLUSTER, peer_id)
+        foreign = objects.get(cluster, FOREIGN_CLUSTER, peer_id)
     except ShortcutError:
         return ()  # Liqo's peering user may not read ForeignClusters: nothing to name
     if foreign is None or (foreign.get("status") or {}).get("role", "Unknown") != "Unknown":
@@ -210,7 +211,7 @@ def _others_in(cluster: Cluster, namespace: str, shortcut: str, uids: set[str]) 
     others: list[str] = []
     for resource in PEERING_KINDS:
         try:
-            found = liqo.list_objects(cluster, resource, namespace)
+            found = objects.list_objects(cluster, resource, namespace)
         except LiqoMissing:
             continue  # not served there: none can exist
         except ShortcutError as error:
@@ -229,7 +230,7 @@ def _others_in(cluster: Cluster, namespace: str, shortcut: str, uids: set[str]) 
     return f"it holds objects not made by liqo-shortcut ({', '.join(others)}), left alone"
 
 
-def _owner_uids(item: liqo.Manifest) -> set[str]:
+def _owner_uids(item: Manifest) -> set[str]:
     return {str(ref.get("uid")) for ref in item["metadata"].get("ownerReferences") or []}
 
 
@@ -242,7 +243,7 @@ def _wait_gone(
     what = f"wait for {' and '.join(_object(*item) for item in left)} to be gone"
 
     def all_gone() -> bool | None:
-        left[:] = [item for item in left if liqo.get(cluster, *item) is not None]
+        left[:] = [item for item in left if objects.get(cluster, *item) is not None]
         return None if left else True
 
     report(ProgressEvent(Phase.STARTED, what, cluster.name))

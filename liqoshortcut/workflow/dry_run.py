@@ -18,7 +18,7 @@ from typing import Any
 from liqoshortcut.core.dry_run import with_stand_ins
 from liqoshortcut.core.plan import Action, Plan
 from liqoshortcut.errors import ShortcutError
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import AlreadyExists, LiqoMissing
 from liqoshortcut.kube.resources import NAMESPACE, VIRTUAL_NODE_SHORTCUT, Resource, by_kind
@@ -82,7 +82,7 @@ def _send(
     cluster: Cluster, name: str, what: str, resource: Resource, manifest: Mapping[str, Any]
 ) -> Answer:
     try:
-        liqo.create(cluster, resource, dict(manifest), dry_run=True)
+        objects.create(cluster, resource, dict(manifest), dry_run=True)
     except AlreadyExists:
         return Answer(name, what, Verdict.EXISTS, "already there: create keeps it")
     except LiqoMissing:

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.core.naming import is_owned_by
 from liqoshortcut.core.plan import Action, Plan, Side, Step
 from liqoshortcut.errors import PreconditionFailed
-from liqoshortcut.kube import discovery, liqo
+from liqoshortcut.kube import discovery, objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.resources import by_kind
 
@@ -25,7 +26,7 @@ from liqoshortcut.kube.resources import by_kind
 OTHER_GATEWAY: Final = {Side.SERVER: "GatewayClient", Side.CLIENT: "GatewayServer"}
 
 
-def refuse_foreign(plan: Plan, clusters: Mapping[str, Cluster]) -> dict[str, liqo.Manifest | None]:
+def refuse_foreign(plan: Plan, clusters: Mapping[str, Cluster]) -> dict[str, Manifest | None]:
     """Raise PreconditionFailed if anything in the plan's way was not made by this shortcut.
 
     Returns what was found where each CREATE step would create its object (by step id): ours,
@@ -41,7 +42,7 @@ def refuse_foreign(plan: Plan, clusters: Mapping[str, Cluster]) -> dict[str, liq
 
 def _refuse_on(
     plan: Plan, clusters: Mapping[str, Cluster], side: Side
-) -> dict[str, liqo.Manifest | None]:
+) -> dict[str, Manifest | None]:
     edge, peer = plan.edges[side], plan.edges[side.other]
     cluster = clusters[edge.name]
     found = discovery.peering_objects(cluster, edge.namespace, peer.cluster_id)
@@ -72,12 +73,12 @@ def _refuse_on(
     }
 
 
-def find_ours(cluster: Cluster, step: Step, shortcut: str) -> liqo.Manifest | None:
+def find_ours(cluster: Cluster, step: Step, shortcut: str) -> Manifest | None:
     """The object ``step`` creates, if it exists and is ``shortcut``'s; None if it is absent.
 
     Raises PreconditionFailed if it exists and carries no label of ours.
     """
-    found = liqo.get(cluster, by_kind(step.kind), step.name, step.namespace)
+    found = objects.get(cluster, by_kind(step.kind), step.name, step.namespace)
     if found is None or is_owned_by(found["metadata"].get("labels"), shortcut):
         return found
     where = f"{step.namespace}/" if step.namespace else ""

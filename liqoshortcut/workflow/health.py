@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from liqoshortcut.core.connection import ConnectionSeen
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL
 from liqoshortcut.core.plan import Plan, Side
-from liqoshortcut.kube import liqo, traffic
+from liqoshortcut.kube import objects, traffic
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.resources import CONNECTION
 
@@ -22,7 +22,7 @@ def connections(plan: Plan, clusters: Mapping[str, Cluster]) -> dict[Side, Conne
     seen = {}
     for side in Side:
         edge, peer = plan.edges[side], plan.edges[side.other]
-        found = liqo.list_objects(
+        found = objects.list_objects(
             clusters[edge.name],
             CONNECTION,
             edge.namespace,

@@ -20,10 +20,11 @@ from queue import Empty, Queue
 from time import monotonic
 from typing import Any, Final
 
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL, ownership_labels, tenant_namespace
 from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State
 from liqoshortcut.errors import ShortcutError
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster, connect
 from liqoshortcut.kube.kubeconfig import Kubeconfig
 from liqoshortcut.kube.resources import CONNECTION, GATEWAY_CLIENT, GATEWAY_SERVER, Resource
@@ -151,14 +152,14 @@ def _edge_live(
     namespace = tenant_namespace(peer.cluster_id)
     try:
         cluster = edges(edge.context)
-        ours = liqo.list_objects(cluster, gateway, namespace, ownership_labels(shortcut))
+        ours = objects.list_objects(cluster, gateway, namespace, ownership_labels(shortcut))
         if not ours:
             return EdgeLive(
                 MISSING,
                 f"no {gateway.kind} of {shortcut} in {namespace} on {edge.context}",
             )
         uids = {item["metadata"].get("uid") for item in ours}
-        found = liqo.list_objects(
+        found = objects.list_objects(
             cluster, CONNECTION, namespace, {REMOTE_CLUSTER_ID_LABEL: peer.cluster_id}
         )
     except ShortcutError as error:
@@ -173,5 +174,5 @@ def _edge_live(
     return EdgeLive(str(value) if value else PENDING)
 
 
-def _owner_uids(item: liqo.Manifest) -> set[str]:
+def _owner_uids(item: Manifest) -> set[str]:
     return {str(ref.get("uid")) for ref in item["metadata"].get("ownerReferences") or []}

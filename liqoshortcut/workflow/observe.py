@@ -12,7 +12,7 @@ from liqoshortcut.core.record import ShortcutRecord
 from liqoshortcut.core.routing import view_of
 from liqoshortcut.core.words import cut
 from liqoshortcut.errors import PreconditionFailed
-from liqoshortcut.kube import events, liqo, traffic
+from liqoshortcut.kube import events, objects, traffic
 from liqoshortcut.kube.clients import Central
 from liqoshortcut.kube.errors import ShortcutCrdMissing
 from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
@@ -53,7 +53,7 @@ def shortcut_reports(central: Central, edge_a: str, edge_b: str) -> list[dict[st
         f"tunnel in `kubectl --context {cut(edge_a)} get connections.networking.liqo.io -A`"
     )
     try:
-        resources = liqo.list_objects(central.cluster, VIRTUAL_NODE_SHORTCUT)
+        resources = objects.list_objects(central.cluster, VIRTUAL_NODE_SHORTCUT)
     except ShortcutCrdMissing:
         raise PreconditionFailed(
             f"the VirtualNodeShortcut CRD is not installed in the central cluster (context "

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.core.naming import is_owned_by
 from liqoshortcut.core.record import (
     MalformedRecord,
@@ -30,7 +31,7 @@ from liqoshortcut.errors import (
     Unreported,
     unexpected,
 )
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import LiqoMissing
 from liqoshortcut.kube.resources import CONFIG_MAP, VIRTUAL_NODE_SHORTCUT
@@ -58,7 +59,7 @@ def recorded(
     an earlier record as it was.
     """
     name = record_name(record.name)
-    existing = liqo.get(central, CONFIG_MAP, name, namespace)
+    existing = objects.get(central, CONFIG_MAP, name, namespace)
     if existing is not None and not is_owned_by(existing["metadata"].get("labels"), record.name):
         raise PreconditionFailed(
             f"ConfigMap {namespace}/{name} on {central.name} exists and was not made by "
@@ -67,7 +68,7 @@ def recorded(
     creating = record.to_config_map(namespace)
     shown = ((existing or creating).get("data") or {}).get("state", str(State.CREATING))
     if existing is None:
-        liqo.create(central, CONFIG_MAP, creating)
+        objects.create(central, CONFIG_MAP, creating)
     recording = Recording(record)
     try:
         yield recording
@@ -76,7 +77,7 @@ def recorded(
         left = isinstance(error, RollbackIncomplete)
         try:
             if existing is None and not left:
-                liqo.delete(central, CONFIG_MAP, name, namespace)
+                objects.delete(central, CONFIG_MAP, name, namespace)
             elif isinstance(error, PreconditionFailed):
                 pass  # a refusal, raised before any change: the earlier run's record still holds
             else:
@@ -114,10 +115,10 @@ def forget(central: Cluster, namespace: str, shortcut: str) -> bool:
     """
     name = record_name(shortcut)
     try:
-        existing = liqo.get(central, CONFIG_MAP, name, namespace)
+        existing = objects.get(central, CONFIG_MAP, name, namespace)
         if existing is None or not is_owned_by(existing["metadata"].get("labels"), shortcut):
             return False
-        return liqo.delete(central, CONFIG_MAP, name, namespace)
+        return objects.delete(central, CONFIG_MAP, name, namespace)
     except ShortcutError as error:
         raise Unreported(
             f"shortcut {shortcut} was removed from the edges, but its record ConfigMap "
@@ -151,7 +152,7 @@ def created_records(central: Cluster, namespace: str) -> Records:
     A ConfigMap labelled as a record that is not one is skipped with a warning naming it, so
     that one hand-edited object never hides every other shortcut.
     """
-    found = liqo.list_objects(
+    found = objects.list_objects(
         central,
         CONFIG_MAP,
         namespace,
@@ -167,10 +168,10 @@ def created_records(central: Cluster, namespace: str) -> Records:
     return Records(records, warnings)
 
 
-def _resources(central: Cluster) -> list[liqo.Manifest]:
+def _resources(central: Cluster) -> list[Manifest]:
     """VirtualNodeShortcuts in every namespace; none where the operator's CRD is not installed."""
     try:
-        return liqo.list_objects(
+        return objects.list_objects(
             central,
             VIRTUAL_NODE_SHORTCUT,
             fix="use credentials that may list virtualnodeshortcuts in all namespaces of central",
@@ -180,10 +181,10 @@ def _resources(central: Cluster) -> list[liqo.Manifest]:
 
 
 def _write(central: Cluster, namespace: str, name: str, data: dict[str, str]) -> None:
-    def replace_data(config_map: liqo.Manifest) -> None:
+    def replace_data(config_map: Manifest) -> None:
         config_map["data"] = data
 
-    liqo.mutate(central, CONFIG_MAP, name, namespace, replace_data)
+    objects.mutate(central, CONFIG_MAP, name, namespace, replace_data)
 
 
 # What to tell a user whose command meets a shortcut the operator owns: why, and what to run.

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.core.plan import Placement, Plan
 from liqoshortcut.core.routing import (
     ROUTED_BY,
@@ -34,7 +35,7 @@ from liqoshortcut.core.routing import (
 from liqoshortcut.core.selectors import selection
 from liqoshortcut.core.traffic import PathMode, ServiceSelection, TrafficPolicy
 from liqoshortcut.errors import ShortcutError, stopped_midway
-from liqoshortcut.kube import liqo, traffic
+from liqoshortcut.kube import objects, traffic
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import (
     PEERING_USER_FIX,
@@ -266,7 +267,7 @@ def unroute(central: Cluster, key: str, report: Reporter) -> Unrouted:
     those shortcuts still route it. A Service without our mark is never touched.
     """
     try:
-        found = liqo.list_objects(central, SERVICE)
+        found = objects.list_objects(central, SERVICE)
     except AccessDenied as error:
         return Unrouted(
             (),
@@ -292,7 +293,7 @@ def unroute(central: Cluster, key: str, report: Reporter) -> Unrouted:
 def _take_back(
     central: Cluster,
     key: str,
-    found: list[liqo.Manifest],
+    found: list[Manifest],
     report: Reporter,
     unrouted: list[ServiceKey],
 ) -> list[str]:

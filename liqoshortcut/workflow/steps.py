@@ -21,9 +21,10 @@ from typing import Final
 
 from liqoshortcut.core import forge
 from liqoshortcut.core.drift import drifted_fields
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.core.plan import Action, Condition, Output, Outputs, Step
 from liqoshortcut.errors import PreconditionFailed, ShortcutError
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import AlreadyExists
 from liqoshortcut.kube.resources import Resource, by_kind
@@ -34,7 +35,7 @@ from liqoshortcut.workflow.progress import Phase, ProgressEvent, Reporter
 from liqoshortcut.workflow.waiting import Deadline
 
 # Judges a wait's objects as they are now: the outputs if its condition holds, None if not (yet).
-Judge = Callable[[Cluster, list[liqo.Manifest]], Outputs | None]
+Judge = Callable[[Cluster, list[Manifest]], Outputs | None]
 
 
 class EdgeSteps:
@@ -47,7 +48,7 @@ class EdgeSteps:
         deadline: Deadline,
         report: Reporter,
         journal: Journal,
-        found: Mapping[str, liqo.Manifest | None],
+        found: Mapping[str, Manifest | None],
         *,
         repair: bool = False,
     ) -> None:
@@ -86,7 +87,7 @@ class EdgeSteps:
                     lambda: Follow(
                         cluster, resource, step.namespace, name=step.name, labels=step.selector
                     ),
-                    lambda objects: judge(cluster, objects),
+                    lambda seen: judge(cluster, seen),
                 )
             except WatchDenied:
                 self.unwatchable.add((cluster.name, resource))
@@ -112,17 +113,17 @@ class EdgeSteps:
         """Delete ``step``'s object and wait until it is gone, so that it can be made anew."""
         resource, what = by_kind(step.kind), f"replace {step.what.removeprefix('create ')}"
         self.report(ProgressEvent(Phase.STARTED, what, cluster.name, detail))
-        liqo.delete(cluster, resource, step.name, step.namespace)
+        objects.delete(cluster, resource, step.name, step.namespace)
         self.deadline.poll(
             f"{step.kind} {step.namespace}/{step.name} to go on {cluster.name}",
             lambda: gone(cluster, resource, step.name, step.namespace),
         )
         self.report(ProgressEvent(Phase.DONE, what, cluster.name, detail))
 
-    def _create(self, cluster: Cluster, step: Step, manifest: liqo.Manifest) -> Outputs:
+    def _create(self, cluster: Cluster, step: Step, manifest: Manifest) -> Outputs:
         resource = by_kind(step.kind)
         try:
-            created = liqo.create(cluster, resource, manifest)
+            created = objects.create(cluster, resource, manifest)
         except AlreadyExists:
             # Made since the run looked (another run of this shortcut, at the same time): ours
             # is used as it is and not journalled, anyone else's refused.
@@ -154,7 +155,7 @@ class EdgeSteps:
 
 def gone(cluster: Cluster, resource: Resource, name: str, namespace: str | None) -> bool | None:
     """A poll check: True once the object no longer exists, None while it does."""
-    return True if liqo.get(cluster, resource, name, namespace) is None else None
+    return True if objects.get(cluster, resource, name, namespace) is None else None
 
 
 def missing_template(cluster: str, namespace: str, name: str) -> PreconditionFailed:
@@ -165,12 +166,12 @@ def missing_template(cluster: str, namespace: str, name: str) -> PreconditionFai
 
 
 def _require_template(cluster: Cluster, step: Step) -> Outputs:
-    if liqo.get(cluster, by_kind(step.kind), step.name, step.namespace) is None:
+    if objects.get(cluster, by_kind(step.kind), step.name, step.namespace) is None:
         raise missing_template(cluster.name, _namespace(step), step.name)
     return {}
 
 
-def _uid(obj: liqo.Manifest) -> Outputs:
+def _uid(obj: Manifest) -> Outputs:
     return {Output.UID: obj["metadata"]["uid"]}
 
 
@@ -180,22 +181,22 @@ def _namespace(step: Step) -> str:
     return step.namespace
 
 
-def _read(cluster: Cluster, resource: Resource, step: Step) -> list[liqo.Manifest]:
+def _read(cluster: Cluster, resource: Resource, step: Step) -> list[Manifest]:
     """The objects a wait judges, read once: the one named, or those the selector finds."""
     if step.selector:
-        return liqo.list_objects(cluster, resource, step.namespace, step.selector)
-    found = liqo.get(cluster, resource, step.name, step.namespace)
+        return objects.list_objects(cluster, resource, step.namespace, step.selector)
+    found = objects.get(cluster, resource, step.name, step.namespace)
     return [] if found is None else [found]
 
 
-def _status(objects: list[liqo.Manifest]) -> liqo.Manifest:
-    return (objects[0].get("status") or {}) if objects else {}
+def _status(seen: list[Manifest]) -> Manifest:
+    return (seen[0].get("status") or {}) if seen else {}
 
 
-def _configured(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
+def _configured(cluster: Cluster, seen: list[Manifest]) -> Outputs | None:
     # Liqo's AreConfigurationNetworkCIDRsConfigured: the condition is True for this generation of
     # the spec.
-    for configuration in objects:
+    for configuration in seen:
         generation = configuration.get("metadata", {}).get("generation")
         status = configuration.get("status") or {}
         for condition in status.get("conditions") or []:
@@ -209,12 +210,12 @@ def _configured(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | Non
     return None
 
 
-def _pod_ready(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
-    return {} if _status(objects).get("readyReplicas") else None
+def _pod_ready(cluster: Cluster, seen: list[Manifest]) -> Outputs | None:
+    return {} if _status(seen).get("readyReplicas") else None
 
 
-def _endpoint(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
-    reported = _status(objects).get("endpoint") or {}
+def _endpoint(cluster: Cluster, seen: list[Manifest]) -> Outputs | None:
+    reported = _status(seen).get("endpoint") or {}
     if not reported.get("addresses"):
         return None
     endpoint = forge.server_endpoint(reported)
@@ -225,17 +226,17 @@ def _endpoint(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
     }
 
 
-def _key(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
-    secret = (_status(objects).get("secretRef") or {}).get("name")
+def _key(cluster: Cluster, seen: list[Manifest]) -> Outputs | None:
+    secret = (_status(seen).get("secretRef") or {}).get("name")
     if not secret:
         return None
-    namespace = objects[0]["metadata"]["namespace"]
-    key = liqo.gateway_public_key(cluster, secret, namespace)
+    namespace = seen[0]["metadata"]["namespace"]
+    key = objects.gateway_public_key(cluster, secret, namespace)
     return {Output.PUBLIC_KEY: base64.b64encode(key).decode()}
 
 
-def _connected(cluster: Cluster, objects: list[liqo.Manifest]) -> Outputs | None:
-    states = [(c.get("status") or {}).get("value") for c in objects]
+def _connected(cluster: Cluster, seen: list[Manifest]) -> Outputs | None:
+    states = [(c.get("status") or {}).get("value") for c in seen]
     return {} if states == ["Connected"] else None
 
 

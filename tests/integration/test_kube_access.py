@@ -29,7 +29,8 @@ from kubernetes.client import (
 from kubernetes.client.exceptions import ApiException
 
 from lab.cluster import Lab, kubeconfig_path
-from liqoshortcut.kube import discovery, liqo
+from liqoshortcut.core.forge import Manifest
+from liqoshortcut.kube import discovery, objects
 from liqoshortcut.kube.clients import Cluster, connect
 from liqoshortcut.kube.errors import AccessDenied, ClusterUnreachable
 from liqoshortcut.kube.kubeconfig import kubeconfig_from_bytes, load_kubeconfig
@@ -199,7 +200,7 @@ def peering_user(
                 raise
 
 
-def configuration(name: str, namespace: str, remote_id: str) -> liqo.Manifest:
+def configuration(name: str, namespace: str, remote_id: str) -> Manifest:
     return {
         "apiVersion": CONFIGURATION.api_version,
         "kind": CONFIGURATION.kind,
@@ -234,35 +235,35 @@ def test_the_peering_users_rights_suffice_for_a_configurations_lifecycle(
     edge, remote_id, tenant = peering_user
     manifest = configuration(remote_id, tenant, remote_id)
 
-    previewed = liqo.create(edge, CONFIGURATION, manifest, dry_run=True)
+    previewed = objects.create(edge, CONFIGURATION, manifest, dry_run=True)
     assert previewed["metadata"]["name"] == remote_id
-    assert liqo.get(edge, CONFIGURATION, remote_id, tenant) is None  # dry run persisted nothing
+    assert objects.get(edge, CONFIGURATION, remote_id, tenant) is None  # dry run persisted nothing
 
-    liqo.create(edge, CONFIGURATION, manifest)
-    read = liqo.get(edge, CONFIGURATION, remote_id, tenant)
+    objects.create(edge, CONFIGURATION, manifest)
+    read = objects.get(edge, CONFIGURATION, remote_id, tenant)
     assert read is not None
     assert read["spec"]["remote"]["cidr"]["pod"] == ["10.250.0.0/16"]
-    listed = liqo.list_objects(
+    listed = objects.list_objects(
         edge, CONFIGURATION, tenant, {"liqo.io/remote-cluster-id": remote_id}
     )
     assert [obj["metadata"]["name"] for obj in listed] == [remote_id]
     [peering] = discovery.peering_objects(edge, tenant, remote_id)
     assert (peering.kind, peering.managed_by_shortcut) == ("Configuration", True)
 
-    def mark(obj: liqo.Manifest) -> None:
+    def mark(obj: Manifest) -> None:
         obj["metadata"]["labels"]["liqo-shortcut.test/updated"] = "true"
 
     # The emulator, like Liqo's controllers, writes the status meanwhile: mutate retries.
-    updated = liqo.mutate(edge, CONFIGURATION, remote_id, tenant, mark)
+    updated = objects.mutate(edge, CONFIGURATION, remote_id, tenant, mark)
     assert updated is not None
     assert updated["metadata"]["labels"]["liqo-shortcut.test/updated"] == "true"
 
-    assert liqo.delete(edge, CONFIGURATION, remote_id, tenant) is True
-    assert liqo.wait_gone(edge, CONFIGURATION, remote_id, tenant, timeout=30)
-    assert liqo.delete(edge, CONFIGURATION, remote_id, tenant) is False  # absent: not an error
+    assert objects.delete(edge, CONFIGURATION, remote_id, tenant) is True
+    assert objects.wait_gone(edge, CONFIGURATION, remote_id, tenant, timeout=30)
+    assert objects.delete(edge, CONFIGURATION, remote_id, tenant) is False  # absent: not an error
 
 
-def snapshots_until(follow: Follow, done: Callable[[list[liqo.Manifest]], bool]) -> list[Any]:
+def snapshots_until(follow: Follow, done: Callable[[list[Manifest]], bool]) -> list[Any]:
     """The snapshots ``follow`` reports until one is ``done`` (at most 30 s)."""
     seen: list[Any] = []
     stop = time.monotonic() + 30
@@ -280,16 +281,16 @@ def test_a_watch_reports_an_object_as_it_is_and_then_each_change(
 ) -> None:
     edge = lab_cluster(EDGE)
     tenant = namespaces(f"liqo-tenant-{unique_name}", {})
-    liqo.create(edge, CONFIGURATION, configuration("first", tenant, unique_name))
+    objects.create(edge, CONFIGURATION, configuration("first", tenant, unique_name))
     with Follow(edge, CONFIGURATION, tenant, name="second") as follow:
         assert follow.changed(timeout=0.5) is None  # not there yet: nothing to report
-        liqo.create(edge, CONFIGURATION, configuration("second", tenant, unique_name))
-        [created] = snapshots_until(follow, lambda objects: len(objects) == 1)[-1]
+        objects.create(edge, CONFIGURATION, configuration("second", tenant, unique_name))
+        [created] = snapshots_until(follow, lambda seen: len(seen) == 1)[-1]
         assert created["metadata"]["name"] == "second"  # the field selector left "first" out
-        liqo.delete(edge, CONFIGURATION, "second", tenant)
-        assert snapshots_until(follow, lambda objects: not objects)[-1] == []
+        objects.delete(edge, CONFIGURATION, "second", tenant)
+        assert snapshots_until(follow, lambda seen: not seen)[-1] == []
     with Follow(edge, CONFIGURATION, tenant, labels={REMOTE_ID: unique_name}) as follow:
-        [existing] = snapshots_until(follow, lambda objects: len(objects) == 1)[0]
+        [existing] = snapshots_until(follow, lambda seen: len(seen) == 1)[0]
         assert existing["metadata"]["name"] == "first"  # an existing object comes first, as ADDED
 
 

@@ -19,7 +19,7 @@ from liqoshortcut.core.observed import (
     status_for,
     status_patch,
 )
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster, connect
 from liqoshortcut.kube.kubeconfig import load_kubeconfig
 from liqoshortcut.kube.resources import VIRTUAL_NODE_SHORTCUT
@@ -60,7 +60,7 @@ def test_a_pass_that_overlaps_a_router_flip_keeps_the_flip_and_tells_only_its_ow
     # Earlier: a pass saw the Connections still connecting, the router kept the hub path.
     earlier = status_for(observed("Connecting"), {}, EARLIER)
     earlier["conditions"].append(direct_path(False, EARLIER))
-    liqo.patch_status(central, VIRTUAL_NODE_SHORTCUT, resource, earlier)
+    objects.patch_status(central, VIRTUAL_NODE_SHORTCUT, resource, earlier)
     read_by_the_pass = shortcuts.get()
     assert read_by_the_pass is not None
 
@@ -72,7 +72,7 @@ def test_a_pass_that_overlaps_a_router_flip_keeps_the_flip_and_tells_only_its_ow
         c for c in read_by_the_router["status"]["conditions"] if c["type"] != "DirectPathActive"
     ]
     router_part = {"conditions": [*conditions, direct_path(True, flipped)], "path": "Direct"}
-    liqo.patch_status(central, VIRTUAL_NODE_SHORTCUT, read_by_the_router, router_part)
+    objects.patch_status(central, VIRTUAL_NODE_SHORTCUT, read_by_the_router, router_part)
 
     # The pass now writes what it saw (both Connected) from the resource it read before the flip.
     later = flipped + timedelta(seconds=5)

@@ -1,6 +1,6 @@
 """Two edges' API servers as dictionaries, for unit tests of the workflow's own logic.
 
-It stands in for `liqoshortcut.kube.liqo` (patched in place) and reacts to each create the way
+It stands in for `liqoshortcut.kube.objects` (patched in place) and reacts to each create the way
 Liqo's controllers do, at once and only as far as the workflow looks: statuses, the gateway
 Deployments and keys Secrets, the Connections. It records every manifest sent, so a test can read
 exactly what an API server would have received. Fidelity to Liqo is the lab's job, not this one's.
@@ -16,7 +16,7 @@ import pytest
 from kubernetes.client import ApiClient
 
 from liqoshortcut.core.naming import REMOTE_CLUSTER_ID_LABEL
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import AlreadyExists, Rejected
 from liqoshortcut.kube.resources import Resource
@@ -51,8 +51,8 @@ class FakeEdges:
                 template = "wireguard-" + ("server" if "Server" in kind else "client")
                 self.put(name, {"kind": kind, "metadata": {"name": template, "namespace": "liqo"}})
         for function in ("get", "list_objects", "create", "delete", "wait_gone", "mutate"):
-            monkeypatch.setattr(liqo, function, getattr(self, function))
-        monkeypatch.setattr(liqo, "gateway_public_key", self.gateway_public_key)
+            monkeypatch.setattr(objects, function, getattr(self, function))
+        monkeypatch.setattr(objects, "gateway_public_key", self.gateway_public_key)
         # These API servers refuse watches, as for Liqo's peering user: every wait polls.
         monkeypatch.setattr(steps, "Follow", self.refuse_watch)
 
@@ -69,7 +69,7 @@ class FakeEdges:
     def kinds_on(self, cluster: str) -> list[str]:
         return sorted(kind for (name, kind, _, _) in self.objects if name == cluster)
 
-    # --- kube.liqo's functions ---------------------------------------------------------------
+    # --- kube.objects' functions ------------------------------------------------------------
     def get(
         self,
         cluster: Cluster,

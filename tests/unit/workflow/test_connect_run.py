@@ -307,7 +307,7 @@ def test_a_rollback_goes_on_past_an_object_it_fails_on_unexpectedly_and_names_it
             raise RuntimeError("Cannot shutdown as connection has already been released")
         return delete(cluster, resource, name, *rest)
 
-    monkeypatch.setattr("liqoshortcut.kube.liqo.delete", delete_failing_on_the_server)
+    monkeypatch.setattr("liqoshortcut.kube.objects.delete", delete_failing_on_the_server)
     edges.refused.add("PublicKey")
     with pytest.raises(RollbackIncomplete) as raised:
         run(edges)

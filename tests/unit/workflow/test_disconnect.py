@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.errors import ExitCode, Interrupted, RollbackIncomplete, exit_code_for
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.errors import AccessDenied, ClusterUnreachable
 from liqoshortcut.kube.resources import Resource
 from liqoshortcut.workflow.connect import ConnectRun
@@ -98,14 +99,14 @@ def test_a_foreign_cluster_that_cannot_be_read_is_not_named(
     edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     liqos_foreign_cluster(edges, "edge-a", "turin", "Unknown")
-    getting = liqo.get
+    getting = objects.get
 
     def peering_user(cluster: Any, resource: Resource, *args: Any, **kw: Any) -> Any:
         if resource.kind == "ForeignCluster":
             raise AccessDenied("may not get foreignclusters", cluster=cluster.name)
         return getting(cluster, resource, *args, **kw)
 
-    monkeypatch.setattr(liqo, "get", peering_user)
+    monkeypatch.setattr(objects, "get", peering_user)
     done = disconnect(a_plan(), edges.clusters, Deadline(5), discard)
     assert (done.removed, done.left_by_liqo) == (8, ())
 
@@ -134,16 +135,16 @@ def test_a_tenant_namespace_holding_liqoctls_objects_stays_and_what_is_ours_goes
 def test_a_tenant_namespace_whose_contents_cannot_be_read_stays_and_says_why(
     edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    listing = liqo.list_objects
+    listing = objects.list_objects
 
     def no_unlabelled_connections(
         cluster: Any, resource: Resource, namespace: Any = None, labels: Any = None, **kw: Any
-    ) -> list[liqo.Manifest]:
+    ) -> list[Manifest]:
         if resource.kind == "Connection" and cluster.name == "edge-b":
             raise AccessDenied("may not list connections", cluster=cluster.name)
         return listing(cluster, resource, namespace, labels, **kw)
 
-    monkeypatch.setattr(liqo, "list_objects", no_unlabelled_connections)
+    monkeypatch.setattr(objects, "list_objects", no_unlabelled_connections)
     done = disconnect(a_plan(), edges.clusters, Deadline(5), discard)
     (kept,) = done.kept
     assert (kept.cluster, kept.namespace) == ("edge-b", "liqo-tenant-milan")
@@ -158,14 +159,14 @@ def test_a_tenant_namespace_whose_contents_cannot_be_read_stays_and_says_why(
 
 def unreachable_after(edges: FakeEdges, monkeypatch: pytest.MonkeyPatch, deletions: int) -> None:
     """edge-b's API server goes away once ``deletions`` deletions were asked for on any edge."""
-    deleting = liqo.delete
+    deleting = objects.delete
 
     def delete(cluster: Any, resource: Resource, *args: Any, **kw: Any) -> bool:
         if cluster.name == "edge-b" and len(edges.deleted) >= deletions:
             raise ClusterUnreachable("edge-b: connection refused", cluster="edge-b")
         return deleting(cluster, resource, *args, **kw)
 
-    monkeypatch.setattr(liqo, "delete", delete)
+    monkeypatch.setattr(objects, "delete", delete)
 
 
 def test_an_edge_lost_after_the_first_deletion_is_a_teardown_stopped_midway_not_nothing_changed(
@@ -184,10 +185,10 @@ def test_an_edge_lost_after_the_first_deletion_is_a_teardown_stopped_midway_not_
 def test_an_edge_lost_before_any_deletion_is_raised_as_it_is_nothing_having_changed(
     edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def unreachable(cluster: Any, *args: Any, **kw: Any) -> list[liqo.Manifest]:
+    def unreachable(cluster: Any, *args: Any, **kw: Any) -> list[Manifest]:
         raise ClusterUnreachable("edge-b: connection refused", cluster=cluster.name)
 
-    monkeypatch.setattr(liqo, "list_objects", unreachable)
+    monkeypatch.setattr(objects, "list_objects", unreachable)
     with pytest.raises(ClusterUnreachable):
         disconnect(a_plan(), edges.clusters, Deadline(5), discard)
     assert edges.deleted == []
@@ -196,13 +197,13 @@ def test_an_edge_lost_before_any_deletion_is_raised_as_it_is_nothing_having_chan
 def test_ctrl_c_after_the_first_deletion_says_the_teardown_was_interrupted_midway(
     edges: FakeEdges, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deleting = liqo.delete
+    deleting = objects.delete
 
     def delete(cluster: Any, resource: Resource, *args: Any, **kw: Any) -> bool:
         if edges.deleted:
             raise KeyboardInterrupt
         return deleting(cluster, resource, *args, **kw)
 
-    monkeypatch.setattr(liqo, "delete", delete)
+    monkeypatch.setattr(objects, "delete", delete)
     with pytest.raises(Interrupted, match=r"^interrupted: the teardown of shortcut milan--turin "):
         disconnect(a_plan(), edges.clusters, Deadline(5), discard)

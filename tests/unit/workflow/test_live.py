@@ -15,7 +15,7 @@ from kubernetes.client import ApiClient
 
 from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State, record_selector
 from liqoshortcut.errors import UsageError
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.workflow.connect import ConnectRun
 from liqoshortcut.workflow.live import (
@@ -166,7 +166,7 @@ def test_a_config_map_labelled_as_a_record_without_its_keys_is_skipped_with_a_wa
     broken = {"metadata": {"name": "by-hand", "namespace": "liqo", "labels": record_selector()}}
     found = [RECORD.to_config_map("liqo"), broken]
     monkeypatch.setattr(
-        liqo,
+        objects,
         "list_objects",
         lambda cluster, resource, *a, **kw: found if resource.kind == "ConfigMap" else [],
     )

@@ -1,6 +1,6 @@
 """The record in central around a run: what it says after each way a run ends.
 
-Central is a dictionary here (`kube.liqo` patched), because the endings that matter most need
+Central is a dictionary here (`kube.objects` patched), because the endings that matter most need
 central to fail at one exact call: the write that settles the record after the edges are done.
 tests/integration/test_cli_endings.py holds the rollback-incomplete ending against the lab.
 """
@@ -16,7 +16,7 @@ from kubernetes.client import ApiClient
 from liqoshortcut.core.plan import Side
 from liqoshortcut.core.record import EdgeRecord, ShortcutRecord, State, record_name
 from liqoshortcut.errors import ExitCode, RollbackIncomplete, Unreported, exit_code_for
-from liqoshortcut.kube import liqo
+from liqoshortcut.kube import objects
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import ClusterUnreachable
 from liqoshortcut.kube.resources import Resource
@@ -44,7 +44,7 @@ class FakeCentral:
         self.config_maps: dict[str, dict[str, Any]] = {}
         self.down = False
         for function in ("get", "create", "delete", "mutate"):
-            monkeypatch.setattr(liqo, function, getattr(self, function))
+            monkeypatch.setattr(objects, function, getattr(self, function))
 
     def _reachable(self) -> None:
         if self.down:
@@ -174,7 +174,7 @@ def test_what_the_run_learnt_is_in_the_settled_record_and_a_rerun_learning_it_wr
         "10.68.0.0/16",
     )
     writes: list[str] = []
-    monkeypatch.setattr(liqo, "mutate", lambda *args, **_: writes.append(args[2]))
+    monkeypatch.setattr(objects, "mutate", lambda *args, **_: writes.append(args[2]))
     with recorded(central.cluster, NAMESPACE, RECORD, State.CONNECTED) as recording:
         recording.record = learnt
     assert writes == []

@@ -24,7 +24,7 @@ from liqoshortcut.errors import (
     WorkflowFailed,
     exit_code_for,
 )
-from liqoshortcut.kube import liqo, traffic
+from liqoshortcut.kube import objects, traffic
 from liqoshortcut.kube.clients import Cluster
 from liqoshortcut.kube.errors import AccessDenied, ApiError, NotFound, Rejected
 from liqoshortcut.kube.resources import SERVICE
@@ -71,7 +71,7 @@ class FakeCentral:
         monkeypatch.setattr(traffic, "service_views", self.service_views)
         monkeypatch.setattr(traffic, "annotate", self.annotate)
         monkeypatch.setattr(traffic, "refuses_direct_connections", lambda *_: None)
-        monkeypatch.setattr(liqo, "list_objects", self.list_objects)
+        monkeypatch.setattr(objects, "list_objects", self.list_objects)
 
     def annotations(self, name: str) -> dict[str, str]:
         return self.services[("shop", name)].annotations
@@ -224,7 +224,7 @@ def test_a_patch_failing_midway_takes_back_the_annotations_and_the_edges_objects
         b_annotated=FakeService(annotations={"team": "shop"}),
         c_api=FakeService(),
     )
-    monkeypatch.setattr(liqo, "list_objects", edges.list_objects)  # the edges' own lists
+    monkeypatch.setattr(objects, "list_objects", edges.list_objects)  # the edges' own lists
     central.failing.add("c_api")
     events: list[ProgressEvent] = []
     step = routing(central, events=events)
@@ -244,7 +244,7 @@ def test_annotations_that_cannot_be_restored_are_named_with_the_command_that_wou
     monkeypatch: pytest.MonkeyPatch, edges: FakeEdges
 ) -> None:
     central = FakeCentral(monkeypatch, a_web=FakeService(), b_api=FakeService())
-    monkeypatch.setattr(liqo, "list_objects", edges.list_objects)
+    monkeypatch.setattr(objects, "list_objects", edges.list_objects)
     step = routing(central)
     original = central.annotate
 

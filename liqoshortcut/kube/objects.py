@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from liqoshortcut.core.forge import Manifest
 from liqoshortcut.errors import PreconditionFailed
 from liqoshortcut.kube import rest
 from liqoshortcut.kube.clients import Cluster
@@ -28,7 +29,6 @@ from liqoshortcut.kube.resources import (
     Resource,
 )
 
-Manifest = dict[str, Any]
 Propagation = Literal["Background", "Foreground", "Orphan"]
 
 FIELD_MANAGER = "liqo-shortcut"  # names this tool in every object's managedFields
