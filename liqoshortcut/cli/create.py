@@ -16,6 +16,8 @@ from liqoshortcut.cli.environment import environment
 from liqoshortcut.cli.options import (
     FIELD_FLAGS,
     ClusterOptions,
+    EdgeAArgument,
+    EdgeBArgument,
     QuietOption,
     with_cluster_options,
 )
@@ -38,12 +40,8 @@ class TrafficPath(StrEnum):
 @with_cluster_options
 def create(
     ctx: typer.Context,
-    edge_a: Annotated[
-        str, typer.Argument(metavar="EDGE_A", help="Kubeconfig context of the first edge.")
-    ],
-    edge_b: Annotated[
-        str, typer.Argument(metavar="EDGE_B", help="Kubeconfig context of the second edge.")
-    ],
+    edge_a: EdgeAArgument,
+    edge_b: EdgeBArgument,
     server_edge: Annotated[
         str | None,
         typer.Option("--server-edge", help="Edge hosting the gateway server (default: EDGE_B)."),

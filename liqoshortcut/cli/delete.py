@@ -10,6 +10,8 @@ from liqoshortcut.cli.environment import confirmed, environment
 from liqoshortcut.cli.options import (
     FIELD_FLAGS,
     ClusterOptions,
+    EdgeAArgument,
+    EdgeBArgument,
     QuietOption,
     YesOption,
     with_cluster_options,
@@ -20,12 +22,8 @@ from liqoshortcut.cli.output import OutputFormat, OutputOption, write_data
 @with_cluster_options
 def delete(
     ctx: typer.Context,
-    edge_a: Annotated[
-        str, typer.Argument(metavar="EDGE_A", help="Kubeconfig context of the first edge.")
-    ],
-    edge_b: Annotated[
-        str, typer.Argument(metavar="EDGE_B", help="Kubeconfig context of the second edge.")
-    ],
+    edge_a: EdgeAArgument,
+    edge_b: EdgeBArgument,
     wait: Annotated[
         bool,
         typer.Option(

@@ -29,6 +29,12 @@ P = ParamSpec("P")
 
 FIELD_FLAGS = {"server_edge": "--server-edge", "liqo_namespace": "--liqo-namespace"}
 
+EdgeAArgument = Annotated[
+    str, typer.Argument(metavar="EDGE_A", help="Kubeconfig context of the first edge.")
+]
+EdgeBArgument = Annotated[
+    str, typer.Argument(metavar="EDGE_B", help="Kubeconfig context of the second edge.")
+]
 KubeconfigOption = Annotated[
     Path | None,
     typer.Option("--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, ~/.kube/config)."),
