@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -141,6 +143,11 @@ class _ClusterLoop:
                     break
 
 
+# A cluster's loop passes every second or so: a minute without one is a stall worth its stacks.
+STALL_SECONDS = 60.0
+STALL_CHECK_SECONDS = 10.0
+
+
 class Emulator:
     """The Liqo emulator for every chosen context of a kubeconfig; ``start()``/``stop()``.
 
@@ -172,6 +179,7 @@ class Emulator:
         self.registry = Registry()
         self.registry.on_change = self._wake_all
         self.loops: list[_ClusterLoop] = []
+        self._stopping = threading.Event()
         for name in self.contexts:
             octet = 10 + (sorted(all_contexts).index(name) if name in all_contexts else 0)
             settings = Settings(
@@ -190,14 +198,41 @@ class Emulator:
         for loop in self.loops:
             loop.wake.set()
 
+    def _watch_for_stalls(self) -> None:
+        """Log every thread's stack once when a cluster's loop makes no pass for STALL_SECONDS:
+        a pass blocked somewhere leaves its pods unattended, and only the stacks say where."""
+        seen = {loop.emu.name: (loop.passes, 0.0) for loop in self.loops}
+        reported: set[str] = set()
+        elapsed = 0.0
+        while not self._stopping.wait(STALL_CHECK_SECONDS):
+            elapsed += STALL_CHECK_SECONDS
+            for loop in self.loops:
+                passes, since = seen[loop.emu.name]
+                if loop.passes != passes:
+                    seen[loop.emu.name] = (loop.passes, elapsed)
+                    reported.discard(loop.emu.name)
+                elif elapsed - since >= STALL_SECONDS and loop.emu.name not in reported:
+                    reported.add(loop.emu.name)
+                    names = {t.ident: t.name for t in threading.enumerate()}
+                    stacks = "\n".join(
+                        f"--- {names.get(ident, ident)}\n{''.join(traceback.format_stack(frame))}"
+                        for ident, frame in sys._current_frames().items()
+                    )
+                    log.warning(
+                        "[%s] no pass for %.0fs; every thread's stack:\n%s",
+                        loop.emu.name, elapsed - since, stacks,
+                    )  # fmt: skip
+
     def start(self) -> Emulator:
         for loop in self.loops:
             loop.start()
+        threading.Thread(target=self._watch_for_stalls, daemon=True, name="stalls").start()
         self._wake_all()
         log.info("emulating Liqo %s on %s", "v1.2.0", ", ".join(self.contexts))
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
         for loop in self.loops:
             loop.stop()
         for loop in self.loops:
