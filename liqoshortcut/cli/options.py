@@ -19,14 +19,14 @@ import typer
 from liqoshortcut.errors import UsageError
 
 if TYPE_CHECKING:
-    from liqoshortcut.workflow.clusters import Central, Cluster, Kubeconfig, ResolvedContext
+    from liqoshortcut.workflow.clusters import Cluster, Kubeconfig, ResolvedContext
 
 DEFAULT_TIMEOUT = "120s"  # liqoctl's default --timeout is 2m
 MIN_TIMEOUT_SECONDS = 10  # below this even a healthy pair cannot finish the sequence
 
-# The flag that sets each spec field, so that a bad value is blamed on what the user typed.
 P = ParamSpec("P")
 
+# The flag that sets each spec field, so that a bad value is blamed on what the user typed.
 FIELD_FLAGS = {"server_edge": "--server-edge", "liqo_namespace": "--liqo-namespace"}
 
 EdgeAArgument = Annotated[
@@ -66,23 +66,6 @@ YesOption = Annotated[
 ]
 
 
-def edge_kubeconfigs(
-    edge_a: str, edge_a_kubeconfig: Path | None, edge_b: str, edge_b_kubeconfig: Path | None
-) -> dict[str, Kubeconfig]:
-    """The edges given their own kubeconfig file, by context name."""
-    from liqoshortcut.workflow.clusters import load
-
-    given = {
-        edge: load(path, flag)
-        for edge, path, flag in (
-            (edge_a, edge_a_kubeconfig, "--edge-a-kubeconfig"),
-            (edge_b, edge_b_kubeconfig, "--edge-b-kubeconfig"),
-        )
-        if path is not None
-    }
-    return given
-
-
 def timeout_seconds(value: str) -> float:
     """liqoctl-style durations (``90s``, ``2m``, ``1m30s``) or plain seconds."""
     from liqoshortcut.core import durations
@@ -118,18 +101,23 @@ class ClusterOptions:
         return load(self.kubeconfig, "--kubeconfig")
 
     def edge_kubeconfigs(self, edge_a: str, edge_b: str) -> dict[str, Kubeconfig]:
-        return edge_kubeconfigs(edge_a, self.edge_a_kubeconfig, edge_b, self.edge_b_kubeconfig)
+        """The edges given their own kubeconfig file, by context name."""
+        from liqoshortcut.workflow.clusters import load
+
+        return {
+            edge: load(path, flag)
+            for edge, path, flag in (
+                (edge_a, self.edge_a_kubeconfig, "--edge-a-kubeconfig"),
+                (edge_b, self.edge_b_kubeconfig, "--edge-b-kubeconfig"),
+            )
+            if path is not None
+        }
 
     def connector(self) -> Callable[[ResolvedContext, str], Cluster]:
         """Clients whose exec plugins too end within --timeout."""
         from liqoshortcut.workflow.clusters import edge_connector
 
         return edge_connector(self.seconds)
-
-    def central(self) -> Central:
-        from liqoshortcut.workflow.clusters import central
-
-        return central(self.loaded, self.context)
 
 
 def with_cluster_options(command: Callable[P, None]) -> Callable[P, None]:
